@@ -1,0 +1,206 @@
+"""JSONPath for ASL: compile once per definition, evaluate per step.
+
+Paths appear in InputPath, OutputPath, `.$` payload keys, Choice `Variable` and the
+`*Path` fields. `$` is the state input, `$$` the context object, `$name` a variable.
+Simple definite paths (`$.a.b[0]['c d']`) are evaluated by walking the document directly:
+jsonpath-ng is correct but builds a parser per `parse` call and wraps every match, which
+costs far more than a step may. Everything else (wildcards, `..`, filters, slices, unions)
+goes through jsonpath-ng's extended parser, compiled once here.
+
+ResultPath and the other *reference paths* only ever name one node; `set_reference`
+writes a value there, copying the containers it passes through, so no input is mutated.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
+from jsonpath_ng.ext import parse as jsonpath_parse
+
+from scheduler.asl.errors import SteplineError
+
+Key = str | int
+
+_STEP = re.compile(
+    r"""\.(?P<name>[^.\[\]\s*'"()?,:]+)"""
+    r"""|\[\s*'(?P<squote>[^']*)'\s*\]"""
+    r"""|\[\s*"(?P<dquote>[^"]*)"\s*\]"""
+    r"""|\[\s*(?P<index>-?\d+)\s*\]"""
+)
+_ROOT = re.compile(r"^(\$\$|\$[A-Za-z_][A-Za-z0-9_]*|\$)")
+_INDEFINITE = re.compile(r"\*|\.\.|\[\s*\?|\[[^\]]*[:,][^\]]*\]")
+
+
+class PathSyntaxError(SteplineError):
+    """A path that is not valid JSONPath (or not a valid reference path)."""
+
+
+class PathNotFound(SteplineError):
+    """A definite path that matches nothing in the document it was applied to."""
+
+    def __init__(self, path: str, normalized: str) -> None:
+        super().__init__(f"No results for path: {normalized}")
+        self.path = path
+        self.normalized = normalized
+
+
+class Root:
+    """Which document a path reads: the input, the context object, or a variable."""
+
+    INPUT = "$"
+    CONTEXT = "$$"
+
+
+@dataclass(frozen=True)
+class Path:
+    """A compiled JSONPath. `keys` is set for simple definite paths, `expr` otherwise."""
+
+    text: str
+    root: str
+    keys: tuple[Key, ...] | None = None
+    expr: Any = field(default=None, compare=False)
+    definite: bool = True
+
+    @property
+    def variable(self) -> str | None:
+        """The variable name for `$name...` paths, else None."""
+        return self.root[1:] if self.root not in (Root.INPUT, Root.CONTEXT) else None
+
+    def find(self, document: Any) -> Any:
+        """The value this path names in `document` (already the root it reads).
+
+        Definite paths raise PathNotFound when nothing matches; indefinite ones return the
+        list of matches (possibly empty), as AWS's JSONPath does.
+        """
+        if self.keys is not None:
+            return _walk(document, self.keys, self.text)
+        matches = [m.value for m in self.expr.find(document)]
+        if self.definite:
+            if not matches:
+                raise PathNotFound(self.text, normalized_path(self.text))
+            return matches[0]
+        return matches
+
+    def exists(self, document: Any) -> bool:
+        """True when the path matches something (Choice `IsPresent`)."""
+        try:
+            found = self.find(document)
+        except PathNotFound:
+            return False
+        return self.definite or bool(found)
+
+
+def _walk(document: Any, keys: tuple[Key, ...], text: str) -> Any:
+    node = document
+    for key in keys:
+        if isinstance(key, str):
+            if not isinstance(node, dict) or key not in node:
+                raise PathNotFound(text, normalized_path(text))
+            node = node[key]
+        else:
+            if not isinstance(node, list) or not -len(node) <= key < len(node):
+                raise PathNotFound(text, normalized_path(text))
+            node = node[key]
+    return node
+
+
+def _split_simple(rest: str) -> tuple[Key, ...] | None:
+    """Keys of a simple path tail like `.a['b'][0]`, or None when it is not that simple."""
+    keys: list[Key] = []
+    pos = 0
+    while pos < len(rest):
+        match = _STEP.match(rest, pos)
+        if match is None:
+            return None
+        if match.group("index") is not None:
+            keys.append(int(match.group("index")))
+        else:
+            name = match.group("name") or match.group("squote")
+            keys.append(name if name is not None else match.group("dquote"))
+        pos = match.end()
+    return tuple(keys)
+
+
+@lru_cache(maxsize=4096)
+def compile_path(text: str) -> Path:
+    """Compile a JSONPath (`$...`, `$$...` or `$var...`). Raises PathSyntaxError."""
+    if not isinstance(text, str):
+        raise PathSyntaxError(f"a path must be a string, got {json.dumps(text)}")
+    stripped = text.strip()
+    match = _ROOT.match(stripped)
+    if match is None:
+        raise PathSyntaxError(f"'{text}' is not a JSONPath: it must start with '$'")
+    root = match.group(1)
+    rest = stripped[match.end():]
+    keys = _split_simple(rest)
+    if keys is not None:
+        return Path(text, root, keys=keys)
+    try:
+        expr = jsonpath_parse("$" + rest)
+    except (JsonPathLexerError, JsonPathParserError, Exception) as exc:  # noqa: BLE001
+        raise PathSyntaxError(f"'{text}' is not a valid JSONPath: {exc}") from exc
+    return Path(text, root, expr=expr, definite=_INDEFINITE.search(rest) is None)
+
+
+@lru_cache(maxsize=4096)
+def compile_reference_path(text: str) -> Path:
+    """Compile a reference path: a JSONPath that names exactly one node (ResultPath)."""
+    path = compile_path(text)
+    if path.keys is None:
+        raise PathSyntaxError(
+            f"'{text}' is not a valid reference path: only names and array indexes are allowed"
+        )
+    if path.root != Root.INPUT:
+        raise PathSyntaxError(f"'{text}' is not a valid reference path: it must start with '$'")
+    return path
+
+
+def normalized_path(text: str) -> str:
+    """The bracketed form AWS prints in path errors: `$.a[0]` -> `$['a'][0]`."""
+    match = _ROOT.match(text.strip())
+    if match is None:
+        return text
+    keys = _split_simple(text.strip()[match.end():])
+    if keys is None:
+        return text
+    parts = "".join(f"[{k}]" if isinstance(k, int) else f"['{k}']" for k in keys)
+    return match.group(1) + parts
+
+
+class ReferenceConflict(SteplineError):
+    """ResultPath names a place under a value that is not an object."""
+
+
+def set_reference(document: Any, path: Path, value: Any) -> Any:
+    """Return a copy of `document` with `value` placed at reference path `path`.
+
+    Missing objects on the way are created, as AWS does; containers on the path are
+    copied, everything else is shared. Raises ReferenceConflict when the path runs
+    through a value that is neither an object (nor an array with that index).
+    """
+    keys = path.keys or ()
+    if not keys:
+        return value
+    return _set(document, keys, value)
+
+
+def _set(node: Any, keys: tuple[Key, ...], value: Any) -> Any:
+    key, rest = keys[0], keys[1:]
+    if isinstance(key, int):
+        if not isinstance(node, list) or not -len(node) <= key < len(node):
+            raise ReferenceConflict(f"index {key} does not exist")
+        copy_list = list(node)
+        copy_list[key] = _set(copy_list[key], rest, value) if rest else value
+        return copy_list
+    if node is None:
+        node = {}
+    if not isinstance(node, dict):
+        raise ReferenceConflict(f"cannot set field '{key}' on a non-object value")
+    copy = dict(node)
+    copy[key] = _set(copy.get(key), rest, value) if rest else value
+    return copy
