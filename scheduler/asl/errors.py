@@ -39,7 +39,7 @@ class StatesError(SteplineError):
 
     def __init__(self, error: str, cause: str | None = None) -> None:
         super().__init__(f"{error}: {cause}" if cause else error)
-        self.error = error
+        self.error = str(error)
         self.cause = cause
 
 

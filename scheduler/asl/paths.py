@@ -21,6 +21,7 @@ from typing import Any
 
 from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
 from jsonpath_ng.ext import parse as jsonpath_parse
+from jsonpath_ng.jsonpath import DatumInContext, Fields, JSONPath, Slice
 
 from scheduler.asl.errors import SteplineError
 
@@ -41,10 +42,16 @@ class PathSyntaxError(SteplineError):
 
 
 class PathNotFound(SteplineError):
-    """A definite path that matches nothing in the document it was applied to."""
+    """A definite path that matches nothing in the document it was applied to.
 
-    def __init__(self, path: str, normalized: str) -> None:
-        super().__init__(f"No results for path: {normalized}")
+    `reason` is worded as AWS's JSONPath engine words it: "No results for path: $['a']"
+    when only the last step is missing, "Missing property in path $['a']" when a step
+    before it is.
+    """
+
+    def __init__(self, path: str, normalized: str, reason: str | None = None) -> None:
+        self.reason = reason or f"No results for path: {normalized}"
+        super().__init__(self.reason)
         self.path = path
         self.normalized = normalized
 
@@ -97,16 +104,57 @@ class Path:
 
 def _walk(document: Any, keys: tuple[Key, ...], text: str) -> Any:
     node = document
-    for key in keys:
+    for depth, key in enumerate(keys):
         if isinstance(key, str):
             if not isinstance(node, dict) or key not in node:
-                raise PathNotFound(text, normalized_path(text))
+                raise _missing(text, keys, depth)
             node = node[key]
         else:
             if not isinstance(node, list) or not -len(node) <= key < len(node):
-                raise PathNotFound(text, normalized_path(text))
+                raise _missing(text, keys, depth)
             node = node[key]
     return node
+
+
+def _bracketed(root: str, keys: tuple[Key, ...]) -> str:
+    return root + "".join(f"[{k}]" if isinstance(k, int) else f"['{k}']" for k in keys)
+
+
+def _missing(text: str, keys: tuple[Key, ...], depth: int) -> PathNotFound:
+    match = _ROOT.match(text.strip())
+    root = match.group(1) if match else "$"
+    normalized = _bracketed(root, keys)
+    if depth == len(keys) - 1:
+        return PathNotFound(text, normalized)
+    prefix = _bracketed(root, keys[: depth + 1])
+    return PathNotFound(text, normalized, f"Missing property in path {prefix}")
+
+
+class _StrictSlice(Slice):  # type: ignore[misc]
+    """`[*]` and slices as AWS evaluates them: over arrays (and `[*]` over object values).
+
+    jsonpath-ng wraps a non-array into a one-element array first; AWS does not.
+    """
+
+    def find(self, datum: Any) -> list[Any]:
+        datum = DatumInContext.wrap(datum)
+        value = datum.value
+        if isinstance(value, dict) and self.start is None and self.end is None:
+            return [DatumInContext(v, path=Fields(k), context=datum) for k, v in value.items()]
+        if not isinstance(value, list):
+            return []
+        return list(super().find(datum))
+
+
+def _strict(expr: Any) -> Any:
+    """Replace jsonpath-ng's lenient slices throughout a parsed expression."""
+    if isinstance(expr, Slice) and not isinstance(expr, _StrictSlice):
+        return _StrictSlice(expr.start, expr.end, expr.step)
+    if isinstance(expr, JSONPath):
+        for name, child in vars(expr).items():
+            if isinstance(child, JSONPath):
+                setattr(expr, name, _strict(child))
+    return expr
 
 
 def _split_simple(rest: str) -> tuple[Key, ...] | None:
@@ -136,12 +184,12 @@ def compile_path(text: str) -> Path:
     if match is None:
         raise PathSyntaxError(f"'{text}' is not a JSONPath: it must start with '$'")
     root = match.group(1)
-    rest = stripped[match.end():]
+    rest = stripped[match.end() :]
     keys = _split_simple(rest)
     if keys is not None:
         return Path(text, root, keys=keys)
     try:
-        expr = jsonpath_parse("$" + rest)
+        expr = _strict(jsonpath_parse("$" + rest))
     except (JsonPathLexerError, JsonPathParserError, Exception) as exc:  # noqa: BLE001
         raise PathSyntaxError(f"'{text}' is not a valid JSONPath: {exc}") from exc
     return Path(text, root, expr=expr, definite=_INDEFINITE.search(rest) is None)
@@ -165,7 +213,7 @@ def normalized_path(text: str) -> str:
     match = _ROOT.match(text.strip())
     if match is None:
         return text
-    keys = _split_simple(text.strip()[match.end():])
+    keys = _split_simple(text.strip()[match.end() :])
     if keys is None:
         return text
     parts = "".join(f"[{k}]" if isinstance(k, int) else f"['{k}']" for k in keys)

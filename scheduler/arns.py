@@ -1,0 +1,27 @@
+"""ARNs exactly as AWS Step Functions forms them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """Where resources live: region and account id (defaults as AWS's local tooling)."""
+
+    region: str = "us-east-1"
+    account: str = "123456789012"
+    partition: str = "aws"
+
+    def state_machine(self, name: str) -> str:
+        return f"arn:{self.partition}:states:{self.region}:{self.account}:stateMachine:{name}"
+
+    def execution(self, machine: str, name: str, express: bool = False) -> str:
+        kind = "express" if express else "execution"
+        return f"arn:{self.partition}:states:{self.region}:{self.account}:{kind}:{machine}:{name}"
+
+    def lambda_function(self, name: str) -> str:
+        return f"arn:{self.partition}:lambda:{self.region}:{self.account}:function:{name}"
+
+    def activity(self, name: str) -> str:
+        return f"arn:{self.partition}:states:{self.region}:{self.account}:activity:{name}"

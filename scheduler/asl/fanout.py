@@ -1,0 +1,141 @@
+"""Parallel and Map: what to fan out, and how the results come back together."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from scheduler.asl.dataflow import effective_input
+from scheduler.asl.errors import ErrorName, StateRuntimeError, StatesError
+from scheduler.asl.model import MapState, ParallelState
+from scheduler.asl.outcome import FanOut
+from scheduler.asl.paths import Path, PathNotFound
+from scheduler.asl.payload import to_json
+from scheduler.asl.scope import Scope
+
+
+def parallel_fanout(state: ParallelState, scope: Scope) -> FanOut:
+    """Every branch runs on the effective input."""
+    value, _ = effective_input(state.flow, scope)
+    return FanOut(state.branches, [value] * len(state.branches), 0)
+
+
+def map_items(state: MapState, scope: Scope) -> tuple[list[Any], Scope]:
+    """The items to iterate (InputPath then ItemsPath) and the scope selecting them."""
+    selected, inner = effective_input(state.flow, scope)
+    path = state.items_path
+    if path is None or (path.keys == () and path.root == "$"):
+        items = selected
+    else:
+        try:
+            items = inner.resolve(path)
+        except PathNotFound as missing:
+            raise StateRuntimeError(
+                f"Invalid path '{path.text}' : No results for path: {missing.normalized}"
+            ) from None
+    if not isinstance(items, list):
+        raise StateRuntimeError(
+            f"Invalid input for the Map state: the ItemsPath '{path.text if path else '$'}' "
+            f"must point to a JSON array, got '{to_json(items)}'"
+        )
+    return items, inner
+
+
+def map_fanout(state: MapState, scope: Scope) -> FanOut:
+    """One iteration per item, each given its ItemSelector output (or the item itself)."""
+    items, inner = map_items(state, scope)
+    concurrency = _max_concurrency(state, inner)
+    inputs = items
+    if state.item_selector is not None:
+        inputs = [
+            state.item_selector(
+                Scope(
+                    inner.input,
+                    {**scope.context, "Map": {"Item": {"Index": index, "Value": item}}},
+                    scope.variables,
+                )
+            )
+            for index, item in enumerate(items)
+        ]
+    assert state.processor is not None
+    return FanOut(
+        (state.processor,),
+        inputs,
+        concurrency,
+        tolerated_failure_count=_tolerated_count(state, inner),
+        tolerated_failure_percentage=_tolerated_percentage(state, inner),
+    )
+
+
+def _path_value(scope: Scope, path: Path) -> Any:
+    try:
+        return scope.resolve(path)
+    except PathNotFound:
+        raise StateRuntimeError(
+            f"Invalid path '{path.text}' : No results for path: {path.text}"
+        ) from None
+
+
+def _integer_from_path(scope: Scope, path: Path, field: str) -> int:
+    value = _path_value(scope, path)
+    if isinstance(value, bool) or not isinstance(value, int):
+        shown = value if isinstance(value, str) else to_json(value)
+        raise StateRuntimeError(
+            f'The {field} field refers to value "{shown}" which is not a valid integer: {path.text}'
+        )
+    return value
+
+
+def _max_concurrency(state: MapState, scope: Scope) -> int:
+    if state.max_concurrency_path is None:
+        return state.max_concurrency
+    value = _integer_from_path(scope, state.max_concurrency_path, "MaxConcurrencyPath")
+    if value < 0:
+        raise StateRuntimeError("MaxConcurrency cannot be negative.")
+    return value
+
+
+def _tolerated_count(state: MapState, scope: Scope) -> int | None:
+    value = state.tolerated_failure_count
+    if state.tolerated_failure_count_path is not None:
+        path = state.tolerated_failure_count_path
+        value = _integer_from_path(scope, path, "ToleratedFailureCountPath")
+    if value is not None and value < 0:
+        raise StateRuntimeError("ToleratedFailureCount cannot be negative.")
+    return value
+
+
+def _tolerated_percentage(state: MapState, scope: Scope) -> float | None:
+    value = state.tolerated_failure_percentage
+    if state.tolerated_failure_percentage_path is not None:
+        path = state.tolerated_failure_percentage_path
+        found = _path_value(scope, path)
+        if isinstance(found, bool) or not isinstance(found, int | float):
+            shown = found if isinstance(found, str) else to_json(found)
+            raise StateRuntimeError(
+                f'The ToleratedFailurePercentagePath field refers to value "{shown}" '
+                f"which is not a valid float: {path.text}"
+            )
+        value = float(found)
+    if value is not None and not 0 <= value <= 100:
+        raise StateRuntimeError("ToleratedFailurePercentage must be between 0 and 100.")
+    return value
+
+
+def failure_tolerated(count: int | None, percentage: float | None, failed: int, total: int) -> bool:
+    """True while `failed` iterations of `total` stay within a Map's tolerance."""
+    if count is None and percentage is None:
+        return failed == 0
+    if count is not None and failed <= count:
+        return True
+    if percentage is not None and total and failed * 100 <= math.floor(percentage * total):
+        return True
+    return False
+
+
+def tolerance_error() -> StatesError:
+    """The error a Map fails with once more iterations failed than it tolerates."""
+    return StatesError(
+        ErrorName.EXCEED_TOLERATED_FAILURE_THRESHOLD,
+        "The specified tolerated failure threshold was exceeded",
+    )

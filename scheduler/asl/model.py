@@ -1,0 +1,188 @@
+"""The typed model of a state machine: frozen dataclasses, one per state type.
+
+Built by `scheduler.asl.parse` from a validated definition, with every path, template,
+intrinsic and choice rule already compiled, so running a state compiles nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from scheduler.asl.choice import ChoiceRule
+from scheduler.asl.paths import Path
+from scheduler.asl.payload import Evaluator
+
+
+class StateType(StrEnum):
+    """The `Type` of a state."""
+
+    PASS = "Pass"
+    TASK = "Task"
+    CHOICE = "Choice"
+    WAIT = "Wait"
+    SUCCEED = "Succeed"
+    FAIL = "Fail"
+    PARALLEL = "Parallel"
+    MAP = "Map"
+
+
+class Jitter(StrEnum):
+    """A retrier's JitterStrategy."""
+
+    FULL = "FULL"
+    NONE = "NONE"
+
+
+@dataclass(frozen=True, slots=True)
+class Retrier:
+    """One entry of a state's `Retry`."""
+
+    error_equals: tuple[str, ...]
+    interval_seconds: float = 1.0
+    max_attempts: int = 3
+    backoff_rate: float = 2.0
+    max_delay_seconds: float | None = None
+    jitter: Jitter = Jitter.NONE
+
+
+@dataclass(frozen=True, slots=True)
+class Catcher:
+    """One entry of a state's `Catch`; `result_path` None means ResultPath: null."""
+
+    error_equals: tuple[str, ...]
+    next: str
+    result_path: Path | None
+
+
+@dataclass(frozen=True, slots=True)
+class DataFlow:
+    """The JSONPath input/output processing fields a state may carry.
+
+    A path of None stands for an explicit `null` (InputPath/OutputPath: `{}`;
+    ResultPath: discard the result and keep the input).
+    """
+
+    input_path: Path | None
+    output_path: Path | None
+    result_path: Path | None
+    parameters: Evaluator | None = None
+    result_selector: Evaluator | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    """What every state has: its name, type, transition and data-flow fields."""
+
+    name: str
+    type: StateType
+    next: str | None
+    end: bool
+    flow: DataFlow
+    raw: dict[str, Any] = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class PassState(State):
+    """Pass: output its input, or `Result`, through the data-flow fields."""
+
+    result: Any = None
+    has_result: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TaskState(State):
+    """Task: call `resource` with the effective input."""
+
+    resource: str = ""
+    timeout_seconds: int | None = None
+    timeout_seconds_path: Path | None = None
+    heartbeat_seconds: int | None = None
+    heartbeat_seconds_path: Path | None = None
+    retry: tuple[Retrier, ...] = ()
+    catch: tuple[Catcher, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ChoiceState(State):
+    """Choice: the first rule that matches names the next state, else `Default`."""
+
+    choices: tuple[ChoiceRule, ...] = ()
+    default: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WaitState(State):
+    """Wait: for a number of seconds or until a timestamp (literal or by path)."""
+
+    seconds: int | None = None
+    timestamp: str | None = None
+    seconds_path: Path | None = None
+    timestamp_path: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SucceedState(State):
+    """Succeed: end this branch successfully."""
+
+
+@dataclass(frozen=True, slots=True)
+class FailState(State):
+    """Fail: end this branch with an error and a cause (literal or by path)."""
+
+    error: str | None = None
+    cause: str | None = None
+    error_path: Evaluator | None = None
+    cause_path: Evaluator | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParallelState(State):
+    """Parallel: run every branch on the same input; the output is their outputs in order."""
+
+    branches: tuple[StateMachine, ...] = ()
+    retry: tuple[Retrier, ...] = ()
+    catch: tuple[Catcher, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MapState(State):
+    """Map: run `processor` once per item of the array at `items_path`."""
+
+    processor: StateMachine | None = None
+    items_path: Path | None = None
+    item_selector: Evaluator | None = None
+    max_concurrency: int = 0
+    max_concurrency_path: Path | None = None
+    tolerated_failure_count: int | None = None
+    tolerated_failure_count_path: Path | None = None
+    tolerated_failure_percentage: float | None = None
+    tolerated_failure_percentage_path: Path | None = None
+    distributed: bool = False
+    label: str | None = None
+    retry: tuple[Retrier, ...] = ()
+    catch: tuple[Catcher, ...] = ()
+
+
+AnyState = (
+    PassState
+    | TaskState
+    | ChoiceState
+    | WaitState
+    | SucceedState
+    | FailState
+    | ParallelState
+    | MapState
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StateMachine:
+    """A (sub-)machine: the top level, a Parallel branch or a Map's item processor."""
+
+    start_at: str
+    states: dict[str, AnyState]
+    timeout_seconds: int | None = None
+    comment: str | None = None
+    query_language: str = "JSONPath"

@@ -1,0 +1,76 @@
+"""Wait state timing: when a Wait ends, from Seconds, Timestamp or their Path forms."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from scheduler.asl.errors import StateRuntimeError
+from scheduler.asl.model import WaitState
+from scheduler.asl.paths import PathNotFound
+from scheduler.asl.payload import to_json
+from scheduler.asl.scope import Scope
+
+
+def parse_timestamp(text: Any) -> float | None:
+    """Epoch seconds of an ISO-8601 date-time with an offset (`Z` or `+hh:mm`), else None."""
+    if not isinstance(text, str) or "T" not in text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    return moment.timestamp()
+
+
+def wait_due(state: WaitState, scope: Scope, now: float) -> float:
+    """Epoch seconds at which the Wait ends; `scope.input` is the effective input."""
+    if state.seconds is not None:
+        return now + state.seconds
+    if state.timestamp is not None:
+        due = parse_timestamp(state.timestamp)
+        return now if due is None else due
+    if state.seconds_path is not None:
+        return now + _seconds_from_path(state, scope)
+    assert state.timestamp_path is not None
+    path = state.timestamp_path
+    value = _read(scope, path.text, "TimestampPath", path)
+    due = parse_timestamp(value)
+    if due is None:
+        raise StateRuntimeError(
+            "The TimestampPath parameter does not reference a valid ISO-8601 extended offset "
+            f"date-time format string: {path.text} == {_show(value)}"
+        )
+    return due
+
+
+def _seconds_from_path(state: WaitState, scope: Scope) -> int:
+    assert state.seconds_path is not None
+    path = state.seconds_path
+    value = _read(scope, path.text, "SecondsPath", path)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise StateRuntimeError(
+            f"The SecondsPath parameter cannot be parsed as a long value: {path.text} == "
+            f"{_show(value)}"
+        )
+    if value < 0:
+        raise StateRuntimeError(
+            f"The SecondsPath parameter references a negative value: {path.text} == {value}"
+        )
+    return value
+
+
+def _read(scope: Scope, text: str, field: str, path: Any) -> Any:
+    try:
+        return scope.resolve(path)
+    except PathNotFound:
+        raise StateRuntimeError(
+            f"The {field} parameter references an invalid value: {text} could not be found "
+            f"in the input '{to_json(scope.input)}'"
+        ) from None
+
+
+def _show(value: Any) -> str:
+    return value if isinstance(value, str) else to_json(value)

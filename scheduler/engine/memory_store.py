@@ -1,0 +1,106 @@
+"""The embedded store: everything in this process's memory, guarded by one lock.
+
+The zero-setup default. Records are kept as live objects; a step's writes replace them
+wholesale, so the engine must treat loaded records as its own until it commits.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from scheduler.engine.records import Event, ExecutionRecord, Fanout, Run
+from scheduler.engine.store import StepWrites
+
+
+class MemoryStore:
+    """In-memory implementation of the `Store` contract."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._executions: dict[str, ExecutionRecord] = {}
+        self._runs: dict[str, dict[str, Run]] = {}
+        self._fanouts: dict[str, dict[str, Fanout]] = {}
+        self._events: dict[str, list[Event]] = {}
+        self._next_event: dict[str, int] = {}
+
+    def create_execution(self, writes: StepWrites) -> bool:
+        arn = writes.execution.arn
+        with self._lock:
+            if arn in self._executions:
+                return False
+            self._executions[arn] = writes.execution
+            self._runs[arn] = {}
+            self._fanouts[arn] = {}
+            self._events.setdefault(arn, [])
+            self._next_event[arn] = 1 + len(writes.events)
+            self._apply(writes)
+            return True
+
+    def get_execution(self, arn: str) -> ExecutionRecord | None:
+        return self._executions.get(arn)
+
+    def list_executions(self, state_machine_arn: str | None = None) -> list[ExecutionRecord]:
+        with self._lock:
+            found = [
+                e
+                for e in self._executions.values()
+                if state_machine_arn is None or e.state_machine_arn == state_machine_arn
+            ]
+        return sorted(found, key=lambda e: e.start_date, reverse=True)
+
+    def load_run(self, execution_arn: str, run_id: str) -> Run | None:
+        runs = self._runs.get(execution_arn)
+        return None if runs is None else runs.get(run_id)
+
+    def load_fanout(self, execution_arn: str, run_id: str) -> Fanout | None:
+        fanouts = self._fanouts.get(execution_arn)
+        return None if fanouts is None else fanouts.get(run_id)
+
+    def next_event_ids(self, execution_arn: str, count: int) -> int:
+        with self._lock:
+            first = self._next_event.get(execution_arn, 1)
+            self._next_event[execution_arn] = first + count
+            return first
+
+    def commit(self, writes: StepWrites) -> bool:
+        with self._lock:
+            arn = writes.execution.arn
+            if writes.run_id is not None and writes.expected_seq is not None:
+                current = self._runs.get(arn, {}).get(writes.run_id)
+                if current is None:
+                    return False
+            self._apply(writes)
+            return True
+
+    def _apply(self, writes: StepWrites) -> None:
+        arn = writes.execution.arn
+        self._executions[arn] = writes.execution
+        self._events[arn].extend(writes.events)
+        runs = self._runs[arn]
+        fanouts = self._fanouts[arn]
+        for parent in writes.drop_children_of:
+            self._drop_descendants(runs, fanouts, parent)
+        for run_id in writes.drop_fanouts:
+            fanouts.pop(run_id, None)
+        if writes.drop_all_runs:
+            runs.clear()
+            fanouts.clear()
+            return
+        runs.update(writes.runs)
+        fanouts.update(writes.fanouts)
+
+    @staticmethod
+    def _drop_descendants(runs: dict[str, Run], fanouts: dict[str, Fanout], parent: str) -> None:
+        prefix = parent + "."
+        for run_id in [r for r in runs if r.startswith(prefix)]:
+            del runs[run_id]
+            fanouts.pop(run_id, None)
+
+    def history(self, execution_arn: str) -> list[Event]:
+        with self._lock:
+            return list(self._events.get(execution_arn, ()))
+
+    def definition_of(self, execution_arn: str) -> Any:
+        record = self._executions.get(execution_arn)
+        return None if record is None else record.definition

@@ -1,0 +1,43 @@
+"""What travels between engine steps: a message names a run and the seq it expects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class Kind(StrEnum):
+    """Why a step runs."""
+
+    ENTER = "enter"  # enter the run's current state
+    RETRY = "retry"  # run the current state again after a retry delay
+    WAKE = "wake"  # a Wait elapsed: leave the state
+    TASK_DONE = "task_done"  # a task result (or error) came back
+    TIMEOUT = "timeout"  # a task's TimeoutSeconds elapsed
+    JOIN = "join"  # every branch/iteration finished (or one failed)
+    EXEC_TIMEOUT = "exec_timeout"  # the execution's TimeoutSeconds elapsed
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A step to run: `run` of `execution`, valid only while the run's seq is `seq`."""
+
+    execution: str
+    run: str
+    seq: int
+    kind: Kind
+    data: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRequest:
+    """A task resource to call; its outcome comes back as a TASK_DONE message."""
+
+    execution: str
+    run: str
+    seq: int
+    resource: str
+    payload: Any
+    state_name: str
+    timeout_seconds: float | None = None

@@ -1,0 +1,116 @@
+"""The engine's durable records: executions, runs (threads of control), fan-outs, events.
+
+Plain dataclasses of JSON-friendly fields, so any store can keep them: the embedded store
+holds the objects, the Redis store their JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class ExecutionStatus(StrEnum):
+    """DescribeExecution's `status`."""
+
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    TIMED_OUT = "TIMED_OUT"
+    ABORTED = "ABORTED"
+    PENDING_REDRIVE = "PENDING_REDRIVE"
+
+
+class StateMachineType(StrEnum):
+    """A state machine's workflow type."""
+
+    STANDARD = "STANDARD"
+    EXPRESS = "EXPRESS"
+
+
+class RunStatus(StrEnum):
+    """Where a run's cursor stands between steps."""
+
+    READY = "READY"  # a step is queued to enter `state`
+    TASK = "TASK"  # waiting for a task result (or its timeout)
+    TIMER = "TIMER"  # waiting for a Wait or a retry delay to elapse
+    FANOUT = "FANOUT"  # waiting for its branches or iterations
+    DONE = "DONE"
+
+
+@dataclass(slots=True)
+class ExecutionRecord:
+    """One execution: what DescribeExecution reports, plus the definition it runs."""
+
+    arn: str
+    name: str
+    state_machine_arn: str
+    definition: str
+    input: Any
+    start_date: float
+    type: StateMachineType = StateMachineType.STANDARD
+    status: ExecutionStatus = ExecutionStatus.RUNNING
+    stop_date: float | None = None
+    output: Any = None
+    error: str | None = None
+    cause: str | None = None
+    role_arn: str = ""
+    redrive_count: int = 0
+    transitions: int = 0
+
+
+@dataclass(slots=True)
+class Run:
+    """A thread of control: the execution's top level, a Parallel branch or a Map item.
+
+    `machine` locates its (sub-)machine in the definition: () for the top level, then
+    (state name, branch index) per level down. `seq` is the step sequence number every
+    message carries; a message whose seq differs is stale and changes nothing.
+    """
+
+    id: str
+    machine: tuple[str | int, ...]
+    state: str
+    input: Any
+    seq: int = 0
+    status: RunStatus = RunStatus.READY
+    parent: str | None = None
+    index: int = 0
+    last_event_id: int = 0
+    entered_event_id: int = 0
+    entered_time: float = 0.0
+    attempts: list[int] = field(default_factory=list)
+    retry_count: int = 0
+    pending: dict[str, Any] | None = None
+    children: int = 0
+
+
+@dataclass(slots=True)
+class Fanout:
+    """The branches or iterations a Parallel/Map run is waiting for."""
+
+    kind: str
+    total: int
+    inputs: list[Any]
+    machines: list[tuple[str | int, ...]]
+    max_concurrency: int
+    results: list[Any]
+    launched: int = 0
+    finished: int = 0
+    failed: int = 0
+    tolerated_count: int | None = None
+    tolerated_percentage: float | None = None
+    failure: tuple[str, str | None] | None = None
+    started_event_id: int = 0
+
+
+@dataclass(slots=True)
+class Event:
+    """A history event; `details` holds Python values, formatted for AWS on read."""
+
+    id: int
+    previous_id: int
+    timestamp: float
+    type: str
+    details: dict[str, Any] | None = None

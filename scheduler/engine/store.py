@@ -1,0 +1,65 @@
+"""The store contract: where executions, runs, fan-outs and history live.
+
+Two implementations: `MemoryStore` (embedded, in-process) and a Redis store. The engine
+reads through the methods below and writes a whole step at once with `commit`, so a store
+can make each step atomic (the Redis store does it in one Lua call, compare-and-set on the
+run's seq).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from scheduler.engine.messages import Message, TaskRequest
+from scheduler.engine.records import Event, ExecutionRecord, Fanout, Run
+
+
+@dataclass(slots=True)
+class StepWrites:
+    """Everything one engine step changes, applied together by `Store.commit`."""
+
+    execution: ExecutionRecord
+    expected_seq: int | None = None
+    run_id: str | None = None
+    events: list[Event] = field(default_factory=list)
+    runs: dict[str, Run] = field(default_factory=dict)
+    fanouts: dict[str, Fanout] = field(default_factory=dict)
+    drop_fanouts: list[str] = field(default_factory=list)
+    drop_children_of: list[str] = field(default_factory=list)
+    drop_all_runs: bool = False
+    execution_changed: bool = False
+    messages: list[Message] = field(default_factory=list)
+    timers: list[tuple[float, Message]] = field(default_factory=list)
+    tasks: list[TaskRequest] = field(default_factory=list)
+
+
+class Store(Protocol):
+    """Durable state of every execution."""
+
+    def create_execution(self, writes: StepWrites) -> bool:
+        """Store a new execution and its first writes; False if the ARN already exists."""
+
+    def get_execution(self, arn: str) -> ExecutionRecord | None:
+        """The execution record, or None."""
+
+    def list_executions(self, state_machine_arn: str | None = None) -> list[ExecutionRecord]:
+        """Executions, newest first, optionally of one state machine."""
+
+    def load_run(self, execution_arn: str, run_id: str) -> Run | None:
+        """A run of a running execution, or None when it ended or never existed."""
+
+    def load_fanout(self, execution_arn: str, run_id: str) -> Fanout | None:
+        """The fan-out a run waits on, or None."""
+
+    def next_event_ids(self, execution_arn: str, count: int) -> int:
+        """Reserve `count` consecutive event ids; returns the first."""
+
+    def commit(self, writes: StepWrites) -> bool:
+        """Apply a step atomically; False (and nothing applied) if the run's seq moved."""
+
+    def history(self, execution_arn: str) -> list[Event]:
+        """Every event of an execution, in id order."""
+
+    def definition_of(self, execution_arn: str) -> Any:
+        """The definition text the execution runs (kept with it when the machine changes)."""
