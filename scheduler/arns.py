@@ -16,9 +16,13 @@ class Account:
     def state_machine(self, name: str) -> str:
         return f"arn:{self.partition}:states:{self.region}:{self.account}:stateMachine:{name}"
 
-    def execution(self, machine: str, name: str, express: bool = False) -> str:
-        kind = "express" if express else "execution"
-        return f"arn:{self.partition}:states:{self.region}:{self.account}:{kind}:{machine}:{name}"
+    def execution(self, machine: str, name: str) -> str:
+        return f"arn:{self.partition}:states:{self.region}:{self.account}:execution:{machine}:{name}"
+
+    def express_execution(self, machine: str, name: str, run_id: str) -> str:
+        """Express executions: `...:express:MACHINE:NAME:RUN-ID`, as AWS forms them."""
+        base = f"arn:{self.partition}:states:{self.region}:{self.account}:express"
+        return f"{base}:{machine}:{name}:{run_id}"
 
     def lambda_function(self, name: str) -> str:
         return f"arn:{self.partition}:lambda:{self.region}:{self.account}:function:{name}"

@@ -18,7 +18,7 @@ from scheduler.engine.engine import Engine, EngineSettings
 from scheduler.engine.history import to_aws_event
 from scheduler.engine.inline import InlineDispatcher
 from scheduler.engine.memory_store import MemoryStore
-from scheduler.engine.records import ExecutionRecord, ExecutionStatus
+from scheduler.engine.records import ExecutionRecord, ExecutionStatus, StateMachineType
 
 
 class EmbeddedRuntime:
@@ -47,12 +47,18 @@ class EmbeddedRuntime:
         name: str | None = None,
         machine_name: str = "stepline",
         role_arn: str = "",
+        type_: StateMachineType = StateMachineType.STANDARD,
     ) -> ExecutionRecord:
         """Validate the definition and start an execution (run it with `wait`)."""
         text = definition if isinstance(definition, str) else json.dumps(definition)
         execution_name = name or str(uuid.uuid4())
+        if type_ == StateMachineType.EXPRESS:
+            arn = self.account.express_execution(machine_name, execution_name, str(uuid.uuid4()))
+        else:
+            arn = self.account.execution(machine_name, execution_name)
         record = self.engine.start_execution(
-            arn=self.account.execution(machine_name, execution_name),
+            arn=arn,
+            type_=type_,
             name=execution_name,
             state_machine_arn=self.account.state_machine(machine_name),
             definition=text,
@@ -86,11 +92,17 @@ class EmbeddedRuntime:
         name: str | None = None,
         machine_name: str = "stepline",
         role_arn: str = "",
+        type_: StateMachineType = StateMachineType.STANDARD,
         timeout: float | None = None,
     ) -> ExecutionRecord:
         """Start an execution and run it to its end."""
         started = self.start(
-            definition, input_value, name=name, machine_name=machine_name, role_arn=role_arn
+            definition,
+            input_value,
+            name=name,
+            machine_name=machine_name,
+            role_arn=role_arn,
+            type_=type_,
         )
         return self.wait(started, timeout)
 

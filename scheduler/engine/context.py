@@ -6,7 +6,7 @@ from typing import Any
 
 from scheduler.asl.model import AnyState, MapState, ParallelState, TaskState
 from scheduler.engine.clock import iso_timestamp
-from scheduler.engine.records import ExecutionRecord, Run
+from scheduler.engine.records import ExecutionRecord, Run, StateMachineType
 
 
 def context_object(record: ExecutionRecord, run: Run, state: AnyState) -> dict[str, Any]:
@@ -18,15 +18,17 @@ def context_object(record: ExecutionRecord, run: Run, state: AnyState) -> dict[s
     }
     if isinstance(state, TaskState | ParallelState | MapState):
         state_ctx["RetryCount"] = run.retry_count
+    execution: dict[str, Any] = {
+        "Id": record.arn,
+        "Input": record.input,
+        "Name": record.name,
+        "RoleArn": record.role_arn,
+        "StartTime": iso_timestamp(record.start_date),
+    }
+    if record.type == StateMachineType.STANDARD:
+        execution["RedriveCount"] = record.redrive_count  # Express executions cannot redrive
     return {
-        "Execution": {
-            "Id": record.arn,
-            "Input": record.input,
-            "Name": record.name,
-            "RoleArn": record.role_arn,
-            "StartTime": iso_timestamp(record.start_date),
-            "RedriveCount": record.redrive_count,
-        },
+        "Execution": execution,
         "StateMachine": {"Id": record.state_machine_arn, "Name": machine_name},
         "State": state_ctx,
     }

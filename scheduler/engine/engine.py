@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import random as random_module
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -74,7 +75,13 @@ class Step:
         self.writes = StepWrites(execution=record)
 
     def event(self, run: Run | None, type_: str, details: dict[str, Any] | None = None) -> int:
-        """Append a history event chained after the run's last one; returns its id."""
+        """Append a history event chained after the run's last one; returns its id.
+
+        Runs inside a Distributed Map record nothing here: AWS keeps their events in the
+        map run's child executions, not in the parent's history.
+        """
+        if run is not None and run.quiet:
+            return run.last_event_id
         event_id = self.store.next_event_ids(self.record.arn, 1)
         previous = run.last_event_id if run is not None else 0
         self.writes.events.append(Event(event_id, previous, self.now, type_, details))
@@ -272,6 +279,8 @@ class Engine:
         step.writes.drop_fanouts.append(run.id)
         step.writes.drop_children_of.append(run.id)
         prefix = "ParallelState" if isinstance(state, ParallelState) else "MapState"
+        if fanout is not None and fanout.map_run_arn is not None:
+            step.event(run, "MapRunFailed" if fanout.failure else "MapRunSucceeded")
         if fanout is None or fanout.failure is not None:
             error, cause = (
                 fanout.failure if fanout and fanout.failure else (ErrorName.RUNTIME, None)
@@ -450,6 +459,9 @@ class Engine:
         else:
             started = step.event(run, "MapStateStarted", {"length": len(outcome.inputs)})
         fanout = new_fanout(run, state, outcome, started)
+        if isinstance(state, MapState) and state.distributed:
+            fanout.map_run_arn = self._map_run_arn(step.record, state)
+            step.event(run, "MapRunStarted", {"mapRunArn": fanout.map_run_arn})
         run.seq += 1
         run.status = RunStatus.FANOUT
         step.save(run)
@@ -472,7 +484,7 @@ class Engine:
         machine = self._machine_at(step.record.definition, child.machine)
         child.state = machine.start_at
         child.last_event_id = fanout.started_event_id
-        if isinstance(state, MapState):
+        if isinstance(state, MapState) and not child.quiet:
             step.event(child, "MapIterationStarted", {"index": child.index, "name": state.name})
         step.save(child)
         step.writes.messages.append(Message(step.record.arn, child.id, 0, Kind.ENTER))
@@ -509,7 +521,7 @@ class Engine:
         parent_machine = self._machine_at(step.record.definition, parent.machine)
         state = parent_machine.states[parent.state]
         assert isinstance(state, ParallelState | MapState)
-        if isinstance(state, MapState):
+        if isinstance(state, MapState) and not run.quiet:
             kind = "MapIterationFailed" if error else "MapIterationSucceeded"
             step.event(run, kind, {"index": run.index, "name": state.name})
         decision = child_finished(fanout, run.index, output, error)
@@ -592,6 +604,12 @@ class Engine:
         if not uses:
             return Scope(run.input)
         return Scope(run.input, context_object(step.record, run, state))
+
+    def _map_run_arn(self, record: ExecutionRecord, state: MapState) -> str:
+        """`arn:...:mapRun:MACHINE/LABEL:ID`, as AWS names a Distributed Map's run."""
+        prefix, _, machine = record.state_machine_arn.rpartition(":stateMachine:")
+        label = state.label or state.name
+        return f"{prefix}:mapRun:{machine}/{label}:{uuid.uuid4()}"
 
     def _resource(self, resource: str) -> ResourceInfo:
         info = self._resources.get(resource)

@@ -53,6 +53,7 @@ def launch_child(parent: Run, fanout: Fanout) -> Run:
         input=fanout.inputs[index],
         parent=parent.id,
         index=index,
+        quiet=parent.quiet or fanout.map_run_arn is not None,
     )
 
 

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from scheduler.asl.errors import StatesError
-from scheduler.engine.clock import Clock
+from scheduler.engine.clock import Clock, SkippingClock
 from scheduler.engine.messages import Kind, Message, TaskRequest
 
 TaskCaller = Callable[[str, Any, float | None], Any]
@@ -35,6 +35,7 @@ class InlineDispatcher:
         self._inbox: queue.SimpleQueue[Message | Callable[[], None]] = queue.SimpleQueue()
         self._pool = ThreadPoolExecutor(task_threads, thread_name_prefix="stepline-task")
         self._loop_thread: threading.Thread | None = None
+        self._in_flight = 0
 
     # ----- Dispatcher contract -----------------------------------------------------------
 
@@ -51,6 +52,7 @@ class InlineDispatcher:
             self._inbox.put(lambda: heapq.heappush(self._timers, (due, next(self._order), message)))
 
     def invoke(self, request: TaskRequest) -> None:
+        self._in_flight += 1
         self._pool.submit(self._call, request)
 
     def call_soon(self, function: Callable[[], None]) -> None:
@@ -87,10 +89,20 @@ class InlineDispatcher:
                     continue
                 if until():
                     return
+                if self._skip_time():
+                    continue
                 self._drain_inbox(block_for=self._time_to_next_timer(idle_timeout))
                 self._fire_due_timers()
         finally:
             self._loop_thread = None
+
+    def _skip_time(self) -> bool:
+        """With a SkippingClock and nothing running, jump to the next timer."""
+        if not isinstance(self.clock, SkippingClock) or self._in_flight or not self._timers:
+            return False
+        self.clock.advance_to(self._timers[0][0])
+        self._fire_due_timers()
+        return True
 
     def _time_to_next_timer(self, idle_timeout: float | None) -> float:
         if self._timers:
@@ -104,6 +116,8 @@ class InlineDispatcher:
             return
         while True:
             if isinstance(item, Message):
+                if item.kind == Kind.TASK_DONE:
+                    self._in_flight -= 1
                 self._ready.append(item)
             else:
                 item()

@@ -84,6 +84,8 @@ class Run:
     retry_count: int = 0
     pending: dict[str, Any] | None = None
     children: int = 0
+    quiet: bool = False
+    """Inside a Distributed Map: its events belong to the map run, not this history."""
 
 
 @dataclass(slots=True)
@@ -103,6 +105,7 @@ class Fanout:
     tolerated_percentage: float | None = None
     failure: tuple[str, str | None] | None = None
     started_event_id: int = 0
+    map_run_arn: str | None = None
 
 
 @dataclass(slots=True)

@@ -51,6 +51,18 @@ class Case:
     def expected(self) -> dict[str, Any]:
         return dict(self.raw["expected"])
 
+    @property
+    def express(self) -> bool:
+        return bool(self.raw.get("state_machine_type") == "EXPRESS")
+
+    @property
+    def role_arn(self) -> str:
+        """The text the recording shows for the execution role (a normalizer's output)."""
+        for normalizer in self.raw.get("normalizers", []):
+            if normalizer.get("pattern") == "__CF_ROLE_ARN__":
+                return str(normalizer["replacement"])
+        return ROLE_ARN
+
 
 def _replace_tokens(text: str, raw: dict[str, Any]) -> tuple[str, dict[str, str]]:
     handlers: dict[str, str] = {}

@@ -1,0 +1,129 @@
+"""Conformance: the recorded AWS executions, run on the embedded engine.
+
+Every case that needs no outside service and no JSONata/variables (issue: modern ASL)
+runs here; Lambda resources run on ../shared/conformance/handlers.py as local handlers.
+Level 1 (status and output, or error and cause) must match for every case; a case we
+cannot match stays listed in KNOWN_DIFFERENCES with its reason (strict xfail, so fixing
+it forces the list to shrink). Level 2 (the sequence of history event types) is checked
+for every `history` case, with its own list.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from scheduler.engine.engine import EngineSettings
+from scheduler.engine.records import StateMachineType
+from scheduler.runtime import EmbeddedRuntime
+from tests.conformance.cases import (
+    ACCOUNT,
+    Case,
+    handlers_module,
+    load_cases,
+    registry_for,
+    result_matches,
+)
+
+_STACK_TRACE = (
+    "the Lambda error's stackTrace names AWS's handler file (/var/task/handler.py, line 2); "
+    "ours names the local handler's real file and line"
+)
+
+KNOWN_DIFFERENCES: dict[str, str] = {
+    "error_handling/test_task_lambda.py::TestTaskLambda::test_raise_exception": _STACK_TRACE,
+    "error_handling/test_task_service_lambda.py::TestTaskServiceLambda::test_raise_exception": (
+        _STACK_TRACE
+    ),
+    "error_handling/test_task_service_lambda.py::TestTaskServiceLambda::"
+    "test_raise_custom_exception": _STACK_TRACE,
+    "error_handling/test_task_service_lambda.py::TestTaskServiceLambda::"
+    "test_raise_exception_catch": _STACK_TRACE,
+    "scenarios/test_base_scenarios.py::TestBaseScenarios::"
+    "test_retry_interval_features_jitter_none": _STACK_TRACE,
+    "scenarios/test_base_scenarios.py::TestBaseScenarios::"
+    "test_retry_interval_features_max_attempts_zero": _STACK_TRACE,
+}
+
+_DISTRIBUTED = (
+    "Distributed Map runs its items as child executions (MapRunStarted/MapRunSucceeded in "
+    "the parent's history); the embedded engine runs them inline, with iteration events"
+)
+
+KNOWN_EVENT_DIFFERENCES: dict[str, str] = {}
+
+
+def _selected() -> list[Case]:
+    return [
+        case
+        for case in load_cases()
+        if not case.needs & {"jsonata", "variables"}
+        and (case.raw.get("pure") or case.needs <= {"lambda", "task"})
+    ]
+
+
+CASES = _selected()
+_HANDLERS: list[Any] = []
+
+
+def _run(case: Case) -> tuple[Any, list[dict[str, Any]]]:
+    if not _HANDLERS:
+        _HANDLERS.append(handlers_module())
+    runtime = EmbeddedRuntime(
+        registry_for(case, _HANDLERS[0]),
+        settings=EngineSettings(account=ACCOUNT, time_scale=0.01),
+    )
+    try:
+        record = runtime.run(
+            case.definition,
+            case.input,
+            role_arn=case.role_arn,
+            type_=StateMachineType.EXPRESS if case.express else StateMachineType.STANDARD,
+            timeout=30,
+        )
+        return record, runtime.history(record)
+    finally:
+        runtime.close()
+
+
+def _params(known: dict[str, str], cases: list[Case]) -> list[Any]:
+    params = []
+    for case in cases:
+        marks = []
+        if case.id in known:
+            marks.append(pytest.mark.xfail(reason=known[case.id], strict=True))
+        params.append(pytest.param(case, id=case.id, marks=marks))
+    return params or [pytest.param(None, marks=pytest.mark.skip(reason="no conformance folder"))]
+
+
+@pytest.mark.parametrize("case", _params(KNOWN_DIFFERENCES, CASES))
+def test_result_matches_aws(case: Case) -> None:
+    record, _ = _run(case)
+    difference = result_matches(
+        case, record.status.value, record.output, record.error, record.cause
+    )
+    assert difference is None, difference
+
+
+def _event_types(case: Case, history: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+    ours = [event["type"] for event in history]
+    expected = list(case.expected["events"])
+    if any(n.get("kind") == "parallel_sort" for n in case.raw.get("normalizers", [])):
+        # The recording dropped ParallelStateSucceeded and sorted interleaved branches.
+        ours = sorted(t for t in ours if t != "ParallelStateSucceeded")
+        expected = sorted(expected)
+    return ours, expected
+
+
+@pytest.mark.parametrize(
+    "case",
+    _params(
+        KNOWN_EVENT_DIFFERENCES,
+        [c for c in CASES if c.raw.get("kind") == "history" and c.expected.get("events")],
+    ),
+)
+def test_history_event_types_match_aws(case: Case) -> None:
+    _, history = _run(case)
+    ours, expected = _event_types(case, history)
+    assert ours == expected
