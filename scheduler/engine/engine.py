@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import json
 import random as random_module
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from integrations.resources import ResourceInfo, describe_resource
-from scheduler.asl.errors import ErrorName, StateRuntimeError, StatesError, runtime_cause
+from scheduler.asl.errors import (
+    ErrorName,
+    StateRuntimeError,
+    StatesError,
+    SteplineError,
+    runtime_cause,
+)
 from scheduler.asl.interpreter import enter, fanout_succeeded, handle_error, task_succeeded
 from scheduler.asl.model import AnyState, MapState, ParallelState, StateMachine, TaskState
 from scheduler.asl.outcome import (
@@ -29,13 +32,13 @@ from scheduler.asl.outcome import (
     RetryAfter,
     WaitUntil,
 )
-from scheduler.asl.parse import build_machine, load_definition
 from scheduler.asl.scope import Scope
 from scheduler.engine import events
+from scheduler.engine.children import report_to_parent, start_children
 from scheduler.engine.clock import Clock, SystemClock
 from scheduler.engine.context import context_object
 from scheduler.engine.dispatcher import Dispatcher
-from scheduler.engine.fanin import child_finished, launch_child, new_fanout
+from scheduler.engine.machines import MachineCache
 from scheduler.engine.messages import Kind, Message, TaskRequest
 from scheduler.engine.records import (
     Event,
@@ -45,52 +48,17 @@ from scheduler.engine.records import (
     RunStatus,
     StateMachineType,
 )
+from scheduler.engine.settings import EngineSettings
+from scheduler.engine.step import Step, data_limit_error, last_event_id
 from scheduler.engine.store import StepWrites, Store
 
 ROOT_RUN = "0"
 
-
-@dataclass(frozen=True, slots=True)
-class EngineSettings:
-    """Engine knobs; every one has a working default."""
-
-    region: str = "us-east-1"
-    account: str = "123456789012"
-    time_scale: float = 1.0
-    """Multiplies every Wait, retry delay and timeout (0.01 makes tests 100x faster)."""
-    max_payload_bytes: int = 256 * 1024
-    """AWS's limit on inputs, outputs and results."""
-    inline_budget: int = 1000
-    """States applied in one step before the step yields to other work."""
-    unknown_fields_are_errors: bool = True
+__all__ = ["ROOT_RUN", "Engine", "EngineSettings", "InvalidExecutionInput"]
 
 
-class Step:
-    """The writes of one engine step, and the time it runs at."""
-
-    def __init__(self, store: Store, record: ExecutionRecord, now: float) -> None:
-        self.store = store
-        self.record = record
-        self.now = now
-        self.writes = StepWrites(execution=record)
-
-    def event(self, run: Run | None, type_: str, details: dict[str, Any] | None = None) -> int:
-        """Append a history event chained after the run's last one; returns its id.
-
-        Runs inside a Distributed Map record nothing here: AWS keeps their events in the
-        map run's child executions, not in the parent's history.
-        """
-        if run is not None and run.quiet:
-            return run.last_event_id
-        event_id = self.store.next_event_ids(self.record.arn, 1)
-        previous = run.last_event_id if run is not None else 0
-        self.writes.events.append(Event(event_id, previous, self.now, type_, details))
-        if run is not None:
-            run.last_event_id = event_id
-        return event_id
-
-    def save(self, run: Run) -> None:
-        self.writes.runs[run.id] = run
+class InvalidExecutionInput(SteplineError):
+    """An execution input that cannot be accepted (AWS: InvalidExecutionInput)."""
 
 
 class Engine:
@@ -110,38 +78,7 @@ class Engine:
         self.clock = clock or SystemClock()
         self.settings = settings or EngineSettings()
         self.random = random
-        self._machines: dict[str, StateMachine] = {}
-        self._submachines: dict[tuple[str, tuple[str | int, ...]], StateMachine] = {}
-        self._resources: dict[str, ResourceInfo] = {}
-        self._uses_context: dict[int, bool] = {}
-
-    # ----- definitions -------------------------------------------------------------------
-
-    def machine(self, definition: str) -> StateMachine:
-        """The compiled machine for a definition text (compiled once, then cached)."""
-        machine = self._machines.get(definition)
-        if machine is None:
-            machine = load_definition(
-                definition, unknown_fields_are_errors=self.settings.unknown_fields_are_errors
-            )
-            self._machines[definition] = machine
-        return machine
-
-    def _machine_at(self, definition: str, path: tuple[str | int, ...]) -> StateMachine:
-        key = (definition, path)
-        found = self._submachines.get(key)
-        if found is not None:
-            return found
-        machine = self.machine(definition)
-        for i in range(0, len(path), 2):
-            state = machine.states[str(path[i])]
-            if isinstance(state, ParallelState):
-                machine = state.branches[int(path[i + 1])]
-            else:
-                assert isinstance(state, MapState) and state.processor is not None
-                machine = state.processor
-        self._submachines[key] = machine
-        return machine
+        self.machines = MachineCache(self.settings.unknown_fields_are_errors)
 
     # ----- starting ------------------------------------------------------------------------
 
@@ -156,8 +93,18 @@ class Engine:
         role_arn: str = "",
         type_: StateMachineType = StateMachineType.STANDARD,
     ) -> ExecutionRecord | None:
-        """Create and start an execution; None when one with this ARN already exists."""
-        machine = self.machine(definition)
+        """Create and start an execution; None when one with this ARN already exists.
+
+        Raises DefinitionError for an invalid definition and InvalidExecutionInput for an
+        input over the payload limit; nothing is stored in either case.
+        """
+        machine = self.machines.machine(definition)
+        size = len(json.dumps(input_value, separators=(",", ":")).encode("utf-8"))
+        if size > self.settings.max_payload_bytes:
+            raise InvalidExecutionInput(
+                f"execution input is {size} bytes, over the "
+                f"{self.settings.max_payload_bytes}-byte payload limit"
+            )
         now = self.clock.now()
         record = ExecutionRecord(
             arn=arn,
@@ -206,7 +153,7 @@ class Engine:
         if run is None or run.seq != message.seq:
             return
         step.writes.run_id, step.writes.expected_seq = run.id, run.seq
-        machine = self._machine_at(record.definition, run.machine)
+        machine = self.machines.machine_at(record.definition, run.machine)
         handler = _HANDLERS[message.kind]
         handler(self, step, machine, run, message)
         self._commit(step)
@@ -239,7 +186,7 @@ class Engine:
     def _on_task_done(self, step: Step, machine: StateMachine, run: Run, message: Message) -> None:
         state = machine.states[run.state]
         assert isinstance(state, TaskState)
-        info = self._resource(state.resource)
+        info = self.machines.resource(state.resource)
         data = message.data or {}
         if "error" in data:
             step.event(run, *events.task_failed(info, data["error"], data.get("cause")))
@@ -251,7 +198,7 @@ class Engine:
         if self._too_large(result):
             # AWS names a Lambda ARN by its ARN and a service integration by its service.
             named = info.resource_type if not info.is_lambda_function else info.resource
-            error = _data_limit(info.resource if info.resource_type == "local" else named)
+            error = data_limit_error(info.resource if info.resource_type == "local" else named)
             step.event(run, *events.task_failed(info, error.error, error.cause))
             self._after_error(step, machine, run, state, error)
             return
@@ -267,7 +214,7 @@ class Engine:
     def _on_timeout(self, step: Step, machine: StateMachine, run: Run, message: Message) -> None:
         state = machine.states[run.state]
         assert isinstance(state, TaskState)
-        info = self._resource(state.resource)
+        info = self.machines.resource(state.resource)
         error = StatesError(ErrorName.TIMEOUT, None)
         step.event(run, *events.task_timed_out(info, error.error, error.cause))
         self._after_error(step, machine, run, state, error)
@@ -351,7 +298,7 @@ class Engine:
     def _leave(self, step: Step, run: Run, state: AnyState, outcome: Advance) -> bool:
         """Exit `state` with the outcome's output; True when the run goes on to `next`."""
         if self._too_large(outcome.output):
-            error = _data_limit(state.name)
+            error = data_limit_error(state.name)
             self._fail_run(step, run, error.error, error.cause)
             return False
         step.event(run, events.exited(state.type), {"name": state.name, "output": outcome.output})
@@ -424,7 +371,7 @@ class Engine:
         self._schedule(step, run, outcome.due - step.now, Kind.WAKE, RunStatus.TIMER)
 
     def _invoke(self, step: Step, run: Run, state: TaskState, outcome: InvokeTask) -> None:
-        info = self._resource(state.resource)
+        info = self.machines.resource(state.resource)
         step.event(
             run,
             *events.task_scheduled(
@@ -454,40 +401,7 @@ class Engine:
     def _fan_out(
         self, step: Step, run: Run, state: ParallelState | MapState, outcome: FanOut
     ) -> None:
-        if isinstance(state, ParallelState):
-            started = step.event(run, "ParallelStateStarted")
-        else:
-            started = step.event(run, "MapStateStarted", {"length": len(outcome.inputs)})
-        fanout = new_fanout(run, state, outcome, started)
-        if isinstance(state, MapState) and state.distributed:
-            fanout.map_run_arn = self._map_run_arn(step.record, state)
-            step.event(run, "MapRunStarted", {"mapRunArn": fanout.map_run_arn})
-        run.seq += 1
-        run.status = RunStatus.FANOUT
-        step.save(run)
-        step.writes.fanouts[run.id] = fanout
-        if fanout.total == 0:
-            step.writes.messages.append(Message(step.record.arn, run.id, run.seq, Kind.JOIN))
-            return
-        first = (
-            fanout.total
-            if fanout.max_concurrency <= 0
-            else min(fanout.total, fanout.max_concurrency)
-        )
-        for _ in range(first):
-            self._launch(step, run, state, fanout)
-
-    def _launch(
-        self, step: Step, parent: Run, state: ParallelState | MapState, fanout: Any
-    ) -> None:
-        child = launch_child(parent, fanout)
-        machine = self._machine_at(step.record.definition, child.machine)
-        child.state = machine.start_at
-        child.last_event_id = fanout.started_event_id
-        if isinstance(state, MapState) and not child.quiet:
-            step.event(child, "MapIterationStarted", {"index": child.index, "name": state.name})
-        step.save(child)
-        step.writes.messages.append(Message(step.record.arn, child.id, 0, Kind.ENTER))
+        start_children(step, run, state, outcome, self.machines)
 
     # ----- ending runs ---------------------------------------------------------------------
 
@@ -497,7 +411,7 @@ class Engine:
                 step, ExecutionStatus.SUCCEEDED, "ExecutionSucceeded", output=output
             )
             return
-        self._report_to_parent(step, run, output=output)
+        report_to_parent(step, run, self.store, self.machines, output=output)
 
     def _fail_run(self, step: Step, run: Run, error: str, cause: str | None) -> None:
         if run.parent is None:
@@ -505,33 +419,7 @@ class Engine:
                 step, ExecutionStatus.FAILED, "ExecutionFailed", error=error, cause=cause
             )
             return
-        self._report_to_parent(step, run, error=(error, cause))
-
-    def _report_to_parent(
-        self, step: Step, run: Run, output: Any = None, error: tuple[str, str | None] | None = None
-    ) -> None:
-        run.status = RunStatus.DONE
-        run.seq += 1
-        step.save(run)
-        assert run.parent is not None
-        parent = self.store.load_run(step.record.arn, run.parent)
-        fanout = self.store.load_fanout(step.record.arn, run.parent)
-        if parent is None or fanout is None or fanout.failure is not None:
-            return
-        parent_machine = self._machine_at(step.record.definition, parent.machine)
-        state = parent_machine.states[parent.state]
-        assert isinstance(state, ParallelState | MapState)
-        if isinstance(state, MapState) and not run.quiet:
-            kind = "MapIterationFailed" if error else "MapIterationSucceeded"
-            step.event(run, kind, {"index": run.index, "name": state.name})
-        decision = child_finished(fanout, run.index, output, error)
-        step.writes.fanouts[parent.id] = fanout
-        if decision.launch_next:
-            self._launch(step, parent, state, fanout)
-        if decision.join:
-            parent.last_event_id = run.last_event_id
-            step.save(parent)
-            step.writes.messages.append(Message(step.record.arn, parent.id, parent.seq, Kind.JOIN))
+        report_to_parent(step, run, self.store, self.machines, error=(error, cause))
 
     def _end_execution(
         self,
@@ -553,7 +441,7 @@ class Engine:
         step.writes.events.append(
             Event(
                 self.store.next_event_ids(record.arn, 1),
-                _last_event_id(step, root),
+                last_event_id(step, root),
                 step.now,
                 event_type,
                 details,
@@ -581,7 +469,7 @@ class Engine:
         step.writes.events.append(
             Event(
                 self.store.next_event_ids(arn, 1),
-                _last_event_id(step, self.store.load_run(arn, ROOT_RUN)),
+                last_event_id(step, self.store.load_run(arn, ROOT_RUN)),
                 step.now,
                 "ExecutionAborted",
                 details,
@@ -597,25 +485,9 @@ class Engine:
     # ----- helpers -------------------------------------------------------------------------
 
     def _scope(self, step: Step, run: Run, state: AnyState) -> Scope:
-        uses = self._uses_context.get(id(state))
-        if uses is None:
-            uses = "$$" in json.dumps(state.raw)
-            self._uses_context[id(state)] = uses
-        if not uses:
+        if not self.machines.uses_context(state):
             return Scope(run.input)
         return Scope(run.input, context_object(step.record, run, state))
-
-    def _map_run_arn(self, record: ExecutionRecord, state: MapState) -> str:
-        """`arn:...:mapRun:MACHINE/LABEL:ID`, as AWS names a Distributed Map's run."""
-        prefix, _, machine = record.state_machine_arn.rpartition(":stateMachine:")
-        label = state.label or state.name
-        return f"{prefix}:mapRun:{machine}/{label}:{uuid.uuid4()}"
-
-    def _resource(self, resource: str) -> ResourceInfo:
-        info = self._resources.get(resource)
-        if info is None:
-            info = self._resources[resource] = describe_resource(resource)
-        return info
 
     def _too_large(self, value: Any) -> bool:
         if value is None or isinstance(value, bool | int | float):
@@ -623,20 +495,6 @@ class Engine:
         limit = self.settings.max_payload_bytes
         text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
         return len(text) > limit // 4 and len(text.encode("utf-8")) > limit
-
-
-def _data_limit(name: str) -> StatesError:
-    return StatesError(
-        ErrorName.DATA_LIMIT_EXCEEDED,
-        f"The state/task '{name}' returned a result with a size exceeding the maximum number "
-        "of bytes service limit.",
-    )
-
-
-def _last_event_id(step: Step, root: Run | None) -> int:
-    if step.writes.events:
-        return step.writes.events[-1].id
-    return root.last_event_id if root is not None else 0
 
 
 _HANDLERS: dict[Kind, Callable[[Engine, Step, StateMachine, Run, Message], None]] = {
@@ -647,5 +505,3 @@ _HANDLERS: dict[Kind, Callable[[Engine, Step, StateMachine, Run, Message], None]
     Kind.TIMEOUT: Engine._on_timeout,
     Kind.JOIN: Engine._on_join,
 }
-
-__all__ = ["Engine", "EngineSettings", "ROOT_RUN", "build_machine"]

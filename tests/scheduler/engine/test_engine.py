@@ -556,3 +556,12 @@ def test_states_runtime_error_names_the_state_and_its_entered_event(
         "An error occurred while executing the state 'Second' (entered at the event id #4). "
         "Invalid path '$.missing' : No results for path: $['missing']"
     )
+
+
+def test_input_over_the_payload_limit_is_refused_and_nothing_starts() -> None:
+    from scheduler.engine.engine import InvalidExecutionInput
+
+    runtime = EmbeddedRuntime(settings=EngineSettings(max_payload_bytes=100))
+    with pytest.raises(InvalidExecutionInput, match="over the 100-byte payload limit"):
+        runtime.start(chain(2), {"blob": "x" * 200})
+    assert runtime.store.list_executions() == []

@@ -1,0 +1,20 @@
+"""The engine's settings (the `Settings` object in scheduler/config.py builds them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSettings:
+    """Engine knobs; every one has a working default."""
+
+    region: str = "us-east-1"
+    account: str = "123456789012"
+    time_scale: float = 1.0
+    """Multiplies every Wait, retry delay and timeout (0.01 makes tests 100x faster)."""
+    max_payload_bytes: int = 256 * 1024
+    """AWS's limit on inputs, outputs and results."""
+    inline_budget: int = 1000
+    """States applied in one step before the step yields to other work."""
+    unknown_fields_are_errors: bool = True
