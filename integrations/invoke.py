@@ -15,7 +15,7 @@ from typing import Any
 
 from integrations.lambda_local import call_handler
 from integrations.registry import HandlerRegistry
-from integrations.resources import lambda_function_name
+from integrations.resources import invoke_function_name, lambda_function_name
 from scheduler.arns import Account
 from scheduler.asl.errors import StatesError
 
@@ -36,7 +36,11 @@ class Invoker:
         self.add(LAMBDA_INVOKE, self._lambda_invoke)
 
     def add(self, prefix: str, integration: Integration) -> None:
-        """Route resources starting with `prefix` to `integration` (longest prefix wins)."""
+        """Route resources starting with `prefix` to `integration` (longest prefix wins).
+
+        Adding a prefix that is already routed replaces its integration, built-ins included.
+        """
+        self._integrations = [item for item in self._integrations if item[0] != prefix]
         self._integrations.append((prefix, integration))
         self._integrations.sort(key=lambda item: len(item[0]), reverse=True)
 
@@ -60,7 +64,8 @@ class Invoker:
             raise StatesError(
                 "States.TaskFailed", f"No handler is registered for resource '{resource}'"
             )
-        return call_handler(handler, name, payload, timeout_seconds, resource)
+        arn = resource if resource.startswith("arn:") else self.account.lambda_function(name)
+        return call_handler(handler, name, payload, timeout_seconds, arn)
 
     def _lambda_invoke(self, resource: str, payload: Any, timeout_seconds: float | None) -> Any:
         """`lambda:invoke`: the function's result wrapped as the Lambda Invoke response.
@@ -73,18 +78,21 @@ class Invoker:
                 "States.Runtime", "The field 'FunctionName' is required for lambda:invoke"
             )
         function = str(payload["FunctionName"])
-        name = lambda_function_name(function) or function.rsplit(":", 1)[-1]
+        name, qualifier = invoke_function_name(function) or (function, "")
         handler = self.handlers.get(name)
+        arn = function if function.startswith("arn:") else self.account.lambda_function(name)
+        if qualifier and not function.startswith("arn:"):
+            arn = f"{arn}:{qualifier}"
         if handler is None:
-            arn = function if function.startswith("arn:") else self.account.lambda_function(name)
+            missing = arn if qualifier else f"{arn}:$LATEST"
             raise StatesError(
                 "Lambda.ResourceNotFoundException",
-                f"Function not found: {arn}:$LATEST (Service: AWSLambda; Status Code: 404; "
+                f"Function not found: {missing} (Service: AWSLambda; Status Code: 404; "
                 f"Error Code: ResourceNotFoundException; Request ID: {uuid.uuid4()}; "
                 "Proxy: null)",
             )
         event = _request_body(payload.get("Payload"))
-        result = call_handler(handler, name, event, timeout_seconds, function, True)
+        result = call_handler(handler, name, event, timeout_seconds, arn, True)
         return invoke_response(result)
 
 

@@ -66,17 +66,48 @@ def call_handler(
 ) -> Any:
     """Run `handler(event, context)`; a raised exception becomes the Lambda error shape.
 
-    A returned `bytes` value is decoded as the JSON text Lambda would have returned.
+    A returned `bytes` value is decoded as the JSON text Lambda would have returned. A
+    result that is not JSON fails as `Runtime.MarshalError` and `sys.exit()` as
+    `Runtime.ExitError`, as in AWS Lambda's Python runtime.
     """
     context = LambdaContext(name, timeout_seconds, invoked_function_arn=arn)
     try:
         result = handler(event, context)
     except Exception as exc:  # noqa: BLE001 - any handler failure is the task's failure
         raise lambda_error(exc, context.aws_request_id, compact_errors) from exc
+    except SystemExit as exc:
+        message = (
+            f"RequestId: {context.aws_request_id} Error: Runtime exited with error: "
+            f"exit status {exc.code if isinstance(exc.code, int) else 1}"
+        )
+        raise runtime_error("Runtime.ExitError", message, context, compact_errors) from exc
     if isinstance(result, bytes | bytearray):
-        text = bytes(result).decode("utf-8")
+        try:
+            text = bytes(result).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            message = f"Unable to marshal response: the returned bytes are not UTF-8 ({exc})"
+            raise runtime_error("Runtime.MarshalError", message, context, compact_errors) from exc
         try:
             return json.loads(text)
         except ValueError:
             return text
+    try:
+        json.dumps(result)
+    except (TypeError, ValueError) as exc:
+        message = f"Unable to marshal response: {exc}"
+        raise runtime_error("Runtime.MarshalError", message, context, compact_errors) from exc
     return result
+
+
+def runtime_error(
+    error_type: str, message: str, context: LambdaContext, compact: bool = False
+) -> StatesError:
+    """A failure of the Lambda runtime itself (no stack trace), e.g. `Runtime.MarshalError`."""
+    cause = {
+        "errorMessage": message,
+        "errorType": error_type,
+        "requestId": context.aws_request_id,
+        "stackTrace": [],
+    }
+    separators = (",", ":") if compact else (", ", ": ")
+    return StatesError(error_type, json.dumps(cause, separators=separators))

@@ -87,24 +87,41 @@ def resolve_reference(reference: str) -> Handler:
 
 def _import(spec: str) -> ModuleType:
     path = Path(spec)
-    if path.suffix == ".py" or path.exists():
-        if not path.is_file():
-            raise HandlerLoadError(f"handler file '{spec}' does not exist")
-        module_name = f"stepline_handlers_{abs(hash(str(path.resolve())))}"
-        if module_name in sys.modules:
-            return sys.modules[module_name]
-        loader_spec = importlib.util.spec_from_file_location(module_name, path)
-        if loader_spec is None or loader_spec.loader is None:
-            raise HandlerLoadError(f"cannot load handler file '{spec}'")
-        module = importlib.util.module_from_spec(loader_spec)
-        sys.modules[module_name] = module
-        try:
-            loader_spec.loader.exec_module(module)
-        except Exception as exc:
-            del sys.modules[module_name]
-            raise HandlerLoadError(f"handler file '{spec}' failed to load: {exc}") from exc
-        return module
+    if path.suffix == ".py" or path.is_file():
+        return _import_file(spec, path)
     try:
         return importlib.import_module(spec)
     except ImportError as exc:
         raise HandlerLoadError(f"cannot import handler module '{spec}': {exc}") from exc
+    except Exception as exc:
+        raise HandlerLoadError(
+            f"handler module '{spec}' failed to load: {_describe(exc)}"
+        ) from exc
+
+
+def _import_file(spec: str, path: Path) -> ModuleType:
+    """Load a `.py` file as a module; its folder joins `sys.path`, as Lambda's task root."""
+    if not path.is_file():
+        raise HandlerLoadError(f"handler file '{spec}' does not exist")
+    module_name = f"stepline_handlers_{abs(hash(str(path.resolve())))}"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    loader_spec = importlib.util.spec_from_file_location(module_name, path)
+    if loader_spec is None or loader_spec.loader is None:
+        raise HandlerLoadError(f"cannot load handler file '{spec}'")
+    folder = str(path.resolve().parent)
+    if folder not in sys.path:
+        sys.path.append(folder)
+    module = importlib.util.module_from_spec(loader_spec)
+    sys.modules[module_name] = module
+    try:
+        loader_spec.loader.exec_module(module)
+    except Exception as exc:
+        del sys.modules[module_name]
+        raise HandlerLoadError(f"handler file '{spec}' failed to load: {_describe(exc)}") from exc
+    return module
+
+
+def _describe(exc: BaseException) -> str:
+    """`KeyError: 'x'` rather than a bare `'x'`: the error's type says what went wrong."""
+    return f"{type(exc).__name__}: {exc}"

@@ -17,7 +17,8 @@ class Account:
         return f"arn:{self.partition}:states:{self.region}:{self.account}:stateMachine:{name}"
 
     def execution(self, machine: str, name: str) -> str:
-        return f"arn:{self.partition}:states:{self.region}:{self.account}:execution:{machine}:{name}"
+        base = f"arn:{self.partition}:states:{self.region}:{self.account}"
+        return f"{base}:execution:{machine}:{name}"
 
     def express_execution(self, machine: str, name: str, run_id: str) -> str:
         """Express executions: `...:express:MACHINE:NAME:RUN-ID`, as AWS forms them."""

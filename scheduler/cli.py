@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,7 +16,8 @@ from integrations.registry import HandlerLoadError, HandlerRegistry
 from scheduler.asl.parse import DefinitionError
 from scheduler.asl.validate import validate_definition_text
 from scheduler.config import ConfigError, Settings, load_settings
-from scheduler.engine.records import ExecutionStatus
+from scheduler.engine.engine import InvalidExecutionInput
+from scheduler.engine.records import ExecutionRecord, ExecutionStatus
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -32,22 +36,51 @@ def _read_text(argument: str, what: str) -> str:
             return path.read_text(encoding="utf-8")
         except OSError as exc:
             raise UsageError(f"cannot read {what} file '{path}': {exc.strerror}") from exc
+        except UnicodeDecodeError as exc:
+            raise UsageError(f"{what} file '{path}' is not UTF-8 text: {exc}") from exc
     return argument
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def _parse_input(argument: str | None, limit: int) -> Any:
     if argument is None:
         return {}
     text = _read_text(argument, "input")
-    if len(text.encode("utf-8")) > limit:
-        raise UsageError(f"input is larger than the {limit}-byte payload limit")
+    size = len(text.encode("utf-8"))
+    if size > limit:
+        raise UsageError(f"input is {size} bytes, over the {limit}-byte payload limit")
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_reject_constant)
     except ValueError as exc:
         raise UsageError(f"input is not valid JSON: {exc}") from exc
 
 
+#: What AWS refuses in an execution name: whitespace, brackets, wildcards, specials and
+#: control characters.
+_BAD_NAME_CHARACTERS = re.compile(r"[\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]")
+
+
+def _check_name(name: str) -> None:
+    """Refuse an execution name AWS would refuse (InvalidName)."""
+    if not 1 <= len(name) <= 80:
+        raise UsageError(f"invalid execution name '{name}': it must be 1 to 80 characters long")
+    bad = _BAD_NAME_CHARACTERS.search(name)
+    if bad:
+        raise UsageError(
+            f"invalid execution name '{name}': it cannot contain {bad.group()!r} "
+            "(no whitespace, brackets, wildcards or any of \" # % \\ ^ | ~ ` $ & , ; : /)"
+        )
+
+
 def _registry(settings: Settings, specs: Sequence[str]) -> HandlerRegistry:
+    # Modules in the working directory import as with `python -m`, also from the
+    # `stepline` console script (whose sys.path starts at its own bin folder).
+    cwd = os.getcwd()
+    if "" not in sys.path and cwd not in sys.path:
+        sys.path.append(cwd)
     registry = HandlerRegistry()
     try:
         registry.load_all([*settings.handler_paths, *specs])
@@ -62,29 +95,53 @@ def _print_diagnostics(diagnostics: Sequence[Any]) -> None:
         print(f"{d.severity} {d.code} {d.location}: {d.message}", file=sys.stderr)
 
 
+def _check_definition(text: str, settings: Settings) -> bool:
+    """Print the definition's diagnostics (warnings too); False when it has errors."""
+    diagnostics = validate_definition_text(
+        text, unknown_fields_are_errors=settings.unknown_fields != "warn"
+    )
+    _print_diagnostics(diagnostics)
+    return not any(d.severity == "ERROR" for d in diagnostics)
+
+
 def command_run(args: argparse.Namespace) -> int:
-    """`stepline run`: one execution to its end; prints its output (or JSON with --json)."""
+    """`stepline run`: one execution to its end; prints its output (or JSON with --json).
+
+    Everything is checked before anything runs: the definition, the input, the name and
+    the handlers. Handlers' own prints go to stderr, so stdout holds only the result.
+    """
     from scheduler.runtime import EmbeddedRuntime
 
     settings = load_settings(args.config, time_scale=args.time_scale)
     definition = _read_text(args.definition, "definition")
-    input_value = _parse_input(args.input, settings.max_payload_bytes)
-    runtime = EmbeddedRuntime(
-        _registry(settings, args.handlers), settings=settings.engine_settings()
-    )
-    try:
-        record = runtime.run(definition, input_value, name=args.name)
-    except DefinitionError as exc:
-        _print_diagnostics(exc.diagnostics)
+    if not _check_definition(definition, settings):
         return EXIT_USAGE
-    finally:
-        runtime.close()
+    input_value = _parse_input(args.input, settings.max_payload_bytes)
+    if args.name is not None:
+        _check_name(args.name)
+    with contextlib.redirect_stdout(sys.stderr):
+        registry = _registry(settings, args.handlers)
+        runtime = EmbeddedRuntime(registry, settings=settings.engine_settings())
+        try:
+            record = runtime.run(definition, input_value, name=args.name)
+        except DefinitionError as exc:
+            _print_diagnostics(exc.diagnostics)
+            return EXIT_USAGE
+        except InvalidExecutionInput as exc:
+            raise UsageError(str(exc)) from exc
+        finally:
+            runtime.close()
     if args.history:
         stream = sys.stderr if args.json else sys.stdout
         for event in runtime.history(record):
             print(json.dumps(event), file=stream)
+    return _report(record, as_json=args.json)
+
+
+def _report(record: ExecutionRecord, *, as_json: bool) -> int:
+    """Print an execution's result: its output on stdout, or its error on stderr."""
     succeeded = record.status == ExecutionStatus.SUCCEEDED
-    if args.json:
+    if as_json:
         result: dict[str, Any] = {"status": record.status.value}
         if succeeded:
             result["output"] = record.output
@@ -128,10 +185,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stepline", description="Run AWS Step Functions state machines on your own machines."
     )
-    parser.add_argument("--config", help="config file (TOML); default ./stepline.toml if present")
+    config_help = "config file (TOML); default $STEPLINE_CONFIG, or ./stepline.toml if present"
+    parser.add_argument("--config", help=config_help)
+    # Also accepted after the command; SUPPRESS keeps a `--config` given before it.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", default=argparse.SUPPRESS, help=config_help)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    run = commands.add_parser("run", help="run one execution on the embedded engine")
+    run = commands.add_parser(
+        "run", parents=[common], help="run one execution on the embedded engine"
+    )
     run.add_argument("definition", help="state machine definition file (ASL JSON)")
     run.add_argument("--input", help="execution input: JSON text, or @file")
     run.add_argument("--handlers", action="append", default=[], metavar="FILE_OR_MODULE",
@@ -144,7 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="multiply Waits, retry delays and timeouts (e.g. 0.01)")
     run.set_defaults(func=command_run)
 
-    validate = commands.add_parser("validate", help="check a definition; list every problem")
+    validate = commands.add_parser(
+        "validate", parents=[common], help="check a definition; list every problem"
+    )
     validate.add_argument("definition", help="state machine definition file (ASL JSON)")
     validate.add_argument("--json", action="store_true", help="print diagnostics as JSON")
     validate.set_defaults(func=command_validate)

@@ -3,13 +3,17 @@
 Precedence, lowest first: defaults, the config file (`--config`, `$STEPLINE_CONFIG`, or
 `./stepline.toml` when present), environment variables (`STEPLINE_*`, `REDIS_URL`), then
 command-line flags. Every setting has a working default.
+
+Relative `.py` paths in a config file's `handler_paths` and `handlers` are relative to
+the config file's folder, so a config file works from any working directory.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -62,20 +66,61 @@ _ENV = {
     "STEPLINE_UNKNOWN_FIELDS": ("unknown_fields", str),
     "REDIS_URL": ("redis_url", str),
 }
+_ENV_NAMES = {name: variable for variable, (name, _) in _ENV.items()}
 
 
 def _from_file(path: Path) -> dict[str, Any]:
     try:
-        data = tomllib.loads(path.read_text())
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read config file {path}: {exc}") from exc
-    known = {f.name for f in fields(Settings)}
-    unknown = sorted(set(data) - known)
+    known = [f.name for f in fields(Settings)]
+    unknown = sorted(set(data) - set(known))
     if unknown:
-        raise ConfigError(f"{path}: unknown settings {', '.join(unknown)}")
+        raise ConfigError(
+            f"{path}: unknown setting{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} "
+            f"(known settings: {', '.join(known)})"
+        )
+    for name, value in data.items():
+        problem = _type_problem(name, value)
+        if problem:
+            raise ConfigError(f"{path}: {name} {problem}, not {value!r}")
+    folder = path.parent
     if "handler_paths" in data:
-        data["handler_paths"] = tuple(data["handler_paths"])
+        data["handler_paths"] = tuple(_relative_to(folder, p) for p in data["handler_paths"])
+    if "handlers" in data:
+        data["handlers"] = {
+            name: _reference_relative_to(folder, ref) for name, ref in data["handlers"].items()
+        }
     return data
+
+
+def _type_problem(name: str, value: Any) -> str | None:
+    """What is wrong with the type of a config file's `name = value`, or None."""
+    if name in ("time_scale", "max_payload_bytes"):
+        kinds: tuple[type, ...] = (int, float) if name == "time_scale" else (int,)
+        if isinstance(value, bool) or not isinstance(value, kinds):
+            return "must be a number" if name == "time_scale" else "must be an integer"
+    elif name == "handlers":
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            return 'must be a table of name = "module:function"'
+    elif name == "handler_paths":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return "must be a list of files or modules"
+    elif not isinstance(value, str):
+        return "must be a string"
+    return None
+
+
+def _relative_to(folder: Path, spec: str) -> str:
+    if spec.endswith(".py") and not Path(spec).is_absolute():
+        return str(folder / spec)
+    return spec
+
+
+def _reference_relative_to(folder: Path, reference: str) -> str:
+    module, sep, function = reference.rpartition(":")
+    return f"{_relative_to(folder, module)}{sep}{function}" if sep else reference
 
 
 def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
@@ -85,7 +130,10 @@ def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
             try:
                 values[name] = kind(environ[variable])
             except ValueError as exc:
-                raise ConfigError(f"{variable}={environ[variable]!r}: {exc}") from exc
+                wanted = "a number" if kind is float else "an integer"
+                raise ConfigError(
+                    f"{variable} must be {wanted}, not {environ[variable]!r}"
+                ) from exc
     return values
 
 
@@ -100,20 +148,31 @@ def load_settings(
     path = Path(path_text) if path_text else Path("stepline.toml")
     values: dict[str, Any] = {}
     if path_text or path.is_file():
-        values.update(_from_file(path))
-    values.update(_from_env(env))
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    settings = replace(Settings(), **values)
-    _check(settings)
-    return settings
+        from_file = _from_file(path)
+        _check(from_file, lambda name: f"{path}: {name}")
+        values.update(from_file)
+    from_env = _from_env(env)
+    _check(from_env, lambda name: _ENV_NAMES[name])
+    values.update(from_env)
+    from_flags = {k: v for k, v in overrides.items() if v is not None}
+    _check(from_flags, lambda name: name)
+    values.update(from_flags)
+    return replace(Settings(), **values)
 
 
-def _check(settings: Settings) -> None:
-    if settings.unknown_fields not in ("error", "warn"):
+def _check(values: Mapping[str, Any], where: Callable[[str], str]) -> None:
+    """Refuse values no setting can take; `where(name)` says where one came from."""
+    unknown_fields = values.get("unknown_fields", "error")
+    if unknown_fields not in ("error", "warn"):
         raise ConfigError(
-            f"unknown_fields must be 'error' or 'warn', not {settings.unknown_fields!r}"
+            f"{where('unknown_fields')} must be 'error' or 'warn', not {unknown_fields!r}"
         )
-    if settings.time_scale < 0:
-        raise ConfigError("time_scale cannot be negative")
-    if settings.max_payload_bytes <= 0:
-        raise ConfigError("max_payload_bytes must be positive")
+    time_scale = values.get("time_scale", 1.0)
+    if not math.isfinite(time_scale) or time_scale < 0:
+        raise ConfigError(f"{where('time_scale')} must be a number >= 0, not {time_scale!r}")
+    max_payload_bytes = values.get("max_payload_bytes", 1)
+    if max_payload_bytes <= 0:
+        raise ConfigError(
+            f"{where('max_payload_bytes')} must be a positive number of bytes, "
+            f"not {max_payload_bytes!r}"
+        )

@@ -99,7 +99,7 @@ class Engine:
         input over the payload limit; nothing is stored in either case.
         """
         machine = self.machines.machine(definition)
-        size = len(json.dumps(input_value, separators=(",", ":")).encode("utf-8"))
+        size = len(json.dumps(input_value, separators=(",", ":"), ensure_ascii=False).encode())
         if size > self.settings.max_payload_bytes:
             raise InvalidExecutionInput(
                 f"execution input is {size} bytes, over the "
