@@ -1,5 +1,5 @@
-"""Parallel branches and Map iterations as child runs: starting them, launching more
-under MaxConcurrency, and reporting each one's end to its parent."""
+"""Parallel branches and Map iterations as child runs: creating them, announcing them,
+and reporting each one's end to its parent's fan-out."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from typing import Any
 
 from scheduler.asl.model import MapState, ParallelState
 from scheduler.asl.outcome import FanOut
-from scheduler.engine.fanin import child_finished, launch_child, new_fanout
+from scheduler.engine.fanin import child_id, new_fanout
 from scheduler.engine.machines import MachineCache
 from scheduler.engine.messages import Kind, Message
-from scheduler.engine.records import ExecutionRecord, Fanout, Run, RunStatus
+from scheduler.engine.records import ExecutionRecord, Run, RunStatus
 from scheduler.engine.step import Step
-from scheduler.engine.store import Store
+from scheduler.engine.store import ChildReport
 
 
 def map_run_arn(record: ExecutionRecord, state: MapState) -> str:
@@ -25,71 +25,67 @@ def map_run_arn(record: ExecutionRecord, state: MapState) -> str:
 def start_children(
     step: Step, run: Run, state: ParallelState | MapState, outcome: FanOut, machines: MachineCache
 ) -> None:
-    """Record the fan-out, launch the first children, and leave the parent waiting."""
+    """Record the fan-out, create every child run, send the first ones their first step.
+
+    Children beyond MaxConcurrency wait, created, until a sibling's end launches them.
+    """
     if isinstance(state, ParallelState):
         started = step.event(run, "ParallelStateStarted")
     else:
         started = step.event(run, "MapStateStarted", {"length": len(outcome.inputs)})
+    run.seq += 1
+    run.status = RunStatus.FANOUT
     fanout = new_fanout(run, state, outcome, started)
+    quiet = run.quiet
     if isinstance(state, MapState) and state.distributed:
         fanout.map_run_arn = map_run_arn(step.record, state)
         step.event(run, "MapRunStarted", {"mapRunArn": fanout.map_run_arn})
-    run.seq += 1
-    run.status = RunStatus.FANOUT
+        quiet = True
+    fanout.started_event_id = run.last_event_id
+    run.children += fanout.total
     step.save(run)
     step.writes.fanouts[run.id] = fanout
+    arn = step.record.arn
     if fanout.total == 0:
-        step.writes.messages.append(Message(step.record.arn, run.id, run.seq, Kind.JOIN))
+        step.writes.messages.append(Message(arn, run.id, run.seq, Kind.JOIN))
         return
-    limit = fanout.max_concurrency
-    for _ in range(fanout.total if limit <= 0 else min(fanout.total, limit)):
-        launch(step, run, state, fanout, machines)
+    for index, value in enumerate(outcome.inputs):
+        is_map = isinstance(state, MapState)
+        machine = (*run.machine, state.name, 0 if is_map else index)
+        child = Run(
+            id=child_id(run.id, fanout, index),
+            machine=machine,
+            state=machines.machine_at(step.record.definition, machine).start_at,
+            input=value,
+            parent=run.id,
+            index=index,
+            last_event_id=fanout.started_event_id,
+            quiet=quiet,
+            iteration_of=state.name if is_map and not quiet else None,
+        )
+        step.save(child)
+        if index < fanout.launched:
+            step.writes.messages.append(Message(arn, child.id, 0, Kind.ENTER))
 
 
-def launch(
-    step: Step,
-    parent: Run,
-    state: ParallelState | MapState,
-    fanout: Fanout,
-    machines: MachineCache,
-) -> None:
-    """Create the next child run at its machine's StartAt and queue its first step."""
-    child = launch_child(parent, fanout)
-    child.state = machines.machine_at(step.record.definition, child.machine).start_at
-    child.last_event_id = fanout.started_event_id
-    if isinstance(state, MapState) and not child.quiet:
-        step.event(child, "MapIterationStarted", {"index": child.index, "name": state.name})
-    step.save(child)
-    step.writes.messages.append(Message(step.record.arn, child.id, 0, Kind.ENTER))
+def announce_iteration(step: Step, run: Run) -> None:
+    """A Map iteration's first step: MapIterationStarted, as AWS records it."""
+    if run.iteration_of is not None:
+        step.event(run, "MapIterationStarted", {"index": run.index, "name": run.iteration_of})
 
 
 def report_to_parent(
     step: Step,
     run: Run,
-    store: Store,
-    machines: MachineCache,
     output: Any = None,
     error: tuple[str, str | None] | None = None,
 ) -> None:
-    """A child ended: record its result, launch a sibling if one waits, join if last."""
+    """A child ended: its last events, and the report the store counts in atomically."""
+    assert run.parent is not None
     run.status = RunStatus.DONE
     run.seq += 1
-    step.save(run)
-    assert run.parent is not None
-    parent = store.load_run(step.record.arn, run.parent)
-    fanout = store.load_fanout(step.record.arn, run.parent)
-    if parent is None or fanout is None or fanout.failure is not None:
-        return
-    state = machines.machine_at(step.record.definition, parent.machine).states[parent.state]
-    assert isinstance(state, ParallelState | MapState)
-    if isinstance(state, MapState) and not run.quiet:
+    if run.iteration_of is not None:
         kind = "MapIterationFailed" if error else "MapIterationSucceeded"
-        step.event(run, kind, {"index": run.index, "name": state.name})
-    decision = child_finished(fanout, run.index, output, error)
-    step.writes.fanouts[parent.id] = fanout
-    if decision.launch_next:
-        launch(step, parent, state, fanout, machines)
-    if decision.join:
-        parent.last_event_id = run.last_event_id
-        step.save(parent)
-        step.writes.messages.append(Message(step.record.arn, parent.id, parent.seq, Kind.JOIN))
+        step.event(run, kind, {"index": run.index, "name": run.iteration_of})
+    step.save(run)
+    step.writes.child_report = ChildReport(run.parent, run.index, output, error)

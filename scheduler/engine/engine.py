@@ -34,14 +34,13 @@ from scheduler.asl.outcome import (
 )
 from scheduler.asl.scope import Scope
 from scheduler.engine import events
-from scheduler.engine.children import report_to_parent, start_children
+from scheduler.engine.children import announce_iteration, report_to_parent, start_children
 from scheduler.engine.clock import Clock, SystemClock
 from scheduler.engine.context import context_object
 from scheduler.engine.dispatcher import Dispatcher
 from scheduler.engine.machines import MachineCache
-from scheduler.engine.messages import Kind, Message, TaskRequest
+from scheduler.engine.messages import Kind, Message, TaskRequest, key_of
 from scheduler.engine.records import (
-    Event,
     ExecutionRecord,
     ExecutionStatus,
     Run,
@@ -49,8 +48,8 @@ from scheduler.engine.records import (
     StateMachineType,
 )
 from scheduler.engine.settings import EngineSettings
-from scheduler.engine.step import Step, data_limit_error, last_event_id
-from scheduler.engine.store import StepWrites, Store
+from scheduler.engine.step import Step, data_limit_error
+from scheduler.engine.store import ExecutionEnd, StepWrites, Store, apply_end
 
 ROOT_RUN = "0"
 
@@ -117,9 +116,7 @@ class Engine:
             role_arn=role_arn,
         )
         step = Step(self.store, record, now)
-        step.writes.events.append(
-            Event(1, 0, now, "ExecutionStarted", {"input": input_value, "roleArn": role_arn})
-        )
+        step.event(None, "ExecutionStarted", {"input": input_value, "roleArn": role_arn})
         root = Run(id=ROOT_RUN, machine=(), state=machine.start_at, input=input_value)
         step.save(root)
         step.writes.messages.append(Message(arn, ROOT_RUN, 0, Kind.ENTER))
@@ -135,10 +132,11 @@ class Engine:
 
     def handle(self, message: Message) -> None:
         """Run one step for `message`; a stale or unknown message changes nothing."""
-        record = self.store.get_execution(message.execution)
+        record, run = self.store.load_step(message.execution, message.run)
         if record is None or record.status != ExecutionStatus.RUNNING:
             return
         step = Step(self.store, record, self.clock.now())
+        step.writes.consumed = key_of(message)
         if message.kind == Kind.EXEC_TIMEOUT:
             self._end_execution(
                 step,
@@ -149,7 +147,6 @@ class Engine:
             )
             self._commit(step)
             return
-        run = self.store.load_run(message.execution, message.run)
         if run is None or run.seq != message.seq:
             return
         step.writes.run_id, step.writes.expected_seq = run.id, run.seq
@@ -159,8 +156,12 @@ class Engine:
         self._commit(step)
 
     def _commit(self, step: Step) -> None:
-        if self.store.commit(step.writes):
-            self._deliver(step.writes)
+        produced = self.store.commit(step.writes)
+        if produced is None:
+            return
+        self._deliver(step.writes)
+        for message in produced:
+            self.dispatcher.send(message)
 
     def _deliver(self, writes: StepWrites) -> None:
         for message in writes.messages:
@@ -171,6 +172,8 @@ class Engine:
             self.dispatcher.invoke(request)
 
     def _on_enter(self, step: Step, machine: StateMachine, run: Run, message: Message) -> None:
+        if message.seq == 0 and run.parent is not None:
+            announce_iteration(step, run)
         self._run_states(step, machine, run, entering=True)
 
     def _on_retry(self, step: Step, machine: StateMachine, run: Run, message: Message) -> None:
@@ -286,8 +289,7 @@ class Engine:
         step.writes.messages.append(Message(step.record.arn, run.id, run.seq, Kind.ENTER))
 
     def _entered(self, step: Step, run: Run, state: AnyState) -> None:
-        step.record.transitions += 1
-        step.writes.execution_changed = True
+        step.writes.transitions += 1
         run.entered_time = step.now
         run.attempts = []
         run.retry_count = 0
@@ -334,7 +336,8 @@ class Engine:
         """Retry, catch or fail after `error`; True when the run continues at once (caught)."""
         if isinstance(error, StateRuntimeError) and error.cause is not None:
             error = StatesError(
-                error.error, runtime_cause(state.name, run.entered_event_id, error.cause)
+                error.error,
+                runtime_cause(state.name, step.real_id(run.entered_event_id), error.cause),
             )
         decision = handle_error(
             state, self._scope(step, run, state), error, run.attempts, self.random
@@ -411,7 +414,7 @@ class Engine:
                 step, ExecutionStatus.SUCCEEDED, "ExecutionSucceeded", output=output
             )
             return
-        report_to_parent(step, run, self.store, self.machines, output=output)
+        report_to_parent(step, run, output=output)
 
     def _fail_run(self, step: Step, run: Run, error: str, cause: str | None) -> None:
         if run.parent is None:
@@ -419,7 +422,7 @@ class Engine:
                 step, ExecutionStatus.FAILED, "ExecutionFailed", error=error, cause=cause
             )
             return
-        report_to_parent(step, run, self.store, self.machines, error=(error, cause))
+        report_to_parent(step, run, error=(error, cause))
 
     def _end_execution(
         self,
@@ -431,29 +434,18 @@ class Engine:
         error: str | None = None,
         cause: str | None = None,
     ) -> None:
-        record = step.record
-        root = self.store.load_run(record.arn, ROOT_RUN)
-        details: dict[str, Any]
+        """The execution ends: its last event, its final record, and no runs left."""
         if status == ExecutionStatus.SUCCEEDED:
-            details = {"output": output}
+            details: dict[str, Any] = {"output": output}
         else:
             details = events.error_details(error or "", cause)
-        step.writes.events.append(
-            Event(
-                self.store.next_event_ids(record.arn, 1),
-                last_event_id(step, root),
-                step.now,
-                event_type,
-                details,
-            )
-        )
-        record.status = status
-        record.stop_date = step.now
-        record.output = output
-        record.error = error
-        record.cause = cause
-        step.writes.execution_changed = True
+        root = self.store.load_run(step.record.arn, ROOT_RUN)
+        previous = step.last_event(root.last_event_id if root is not None else 0)
+        step.event(None, event_type, details, previous=previous)
+        end = ExecutionEnd(status, step.now, output, error, cause)
+        step.writes.end = end
         step.writes.drop_all_runs = True
+        apply_end(step.record, end)
 
     def stop_execution(
         self, arn: str, error: str | None = None, cause: str | None = None
@@ -463,22 +455,22 @@ class Engine:
         if record is None or record.status != ExecutionStatus.RUNNING:
             return record
         step = Step(self.store, record, self.clock.now())
-        details = events.error_details(error, cause) if error is not None else {}
-        if error is None and cause is not None:
-            details = {"cause": cause}
-        step.writes.events.append(
-            Event(
-                self.store.next_event_ids(arn, 1),
-                last_event_id(step, self.store.load_run(arn, ROOT_RUN)),
-                step.now,
-                "ExecutionAborted",
-                details,
-            )
+        details: dict[str, Any] = {}
+        if error is not None:
+            details["error"] = error
+        if cause is not None:
+            details["cause"] = cause
+        root = self.store.load_run(arn, ROOT_RUN)
+        step.event(
+            None,
+            "ExecutionAborted",
+            details,
+            previous=root.last_event_id if root is not None else 0,
         )
-        record.status = ExecutionStatus.ABORTED
-        record.stop_date = step.now
-        record.error, record.cause = error, cause
+        end = ExecutionEnd(ExecutionStatus.ABORTED, step.now, None, error, cause)
+        step.writes.end = end
         step.writes.drop_all_runs = True
+        apply_end(record, end)
         self._commit(step)
         return record
 

@@ -1,101 +1,85 @@
-"""Fan-out bookkeeping for Parallel and Map: launching children, counting them back in.
+"""Fan-out bookkeeping for Parallel and Map: the rules for counting children back in.
 
-Pure functions over the `Fanout` record, so the embedded store and the Redis store's
-atomic commit apply exactly the same rules.
+Pure functions over the `Fanout` record. The embedded store applies them directly; the
+Redis store applies the same rules inside its atomic commit.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+import math
 
 from scheduler.asl.errors import ErrorName
-from scheduler.asl.fanout import failure_tolerated
 from scheduler.asl.model import MapState, ParallelState
 from scheduler.asl.outcome import FanOut
 from scheduler.asl.retry import error_output
+from scheduler.engine.messages import Kind, Message
 from scheduler.engine.records import Fanout, Run
+from scheduler.engine.store import ChildReport
+
+THRESHOLD_CAUSE = "The specified tolerated failure threshold was exceeded"
+
+
+def max_failures(count: int | None, percentage: float | None, total: int) -> int:
+    """How many iterations may fail before the Map fails (0: none may)."""
+    allowed = 0
+    if count is not None:
+        allowed = max(allowed, count)
+    if percentage is not None:
+        allowed = max(allowed, math.floor(percentage * total) // 100)
+    return allowed
 
 
 def new_fanout(run: Run, state: ParallelState | MapState, outcome: FanOut, started: int) -> Fanout:
-    """The record a Parallel/Map run keeps while its children run."""
+    """The record a Parallel/Map run keeps while its children run (run.seq already bumped)."""
     total = len(outcome.inputs)
-    if isinstance(state, ParallelState):
-        machines = [(*run.machine, state.name, i) for i in range(total)]
-        kind = "Parallel"
-    else:
-        machines = [(*run.machine, state.name, 0)]
-        kind = "Map"
+    count, percentage = outcome.tolerated_failure_count, outcome.tolerated_failure_percentage
+    limit = outcome.max_concurrency
     return Fanout(
-        kind=kind,
+        kind="Parallel" if isinstance(state, ParallelState) else "Map",
         total=total,
-        inputs=list(outcome.inputs),
-        machines=machines,
-        max_concurrency=outcome.max_concurrency,
+        first_child=run.children,
+        launched=total if limit <= 0 else min(total, limit),
+        parent_seq=run.seq,
         results=[None] * total,
-        tolerated_count=outcome.tolerated_failure_count,
-        tolerated_percentage=outcome.tolerated_failure_percentage,
+        max_failures=max_failures(count, percentage, total),
+        tolerance_set=count is not None or percentage is not None,
         started_event_id=started,
     )
 
 
-def launch_child(parent: Run, fanout: Fanout) -> Run:
-    """The next child run (its cursor still to be set to its machine's StartAt)."""
-    index = fanout.launched
-    fanout.launched += 1
-    machine = fanout.machines[index] if fanout.kind == "Parallel" else fanout.machines[0]
-    child_id = f"{parent.id}.{parent.children}"
-    parent.children += 1
-    return Run(
-        id=child_id,
-        machine=tuple(machine),
-        state="",
-        input=fanout.inputs[index],
-        parent=parent.id,
-        index=index,
-        quiet=parent.quiet or fanout.map_run_arn is not None,
-    )
+def child_id(parent_id: str, fanout: Fanout, index: int) -> str:
+    """The run id of child `index`."""
+    return f"{parent_id}.{fanout.first_child + index}"
 
 
-@dataclass(frozen=True, slots=True)
-class ChildDecision:
-    """What a finished child means for its parent."""
-
-    launch_next: bool
-    join: bool
-
-
-def child_finished(
-    fanout: Fanout, index: int, output: Any, error: tuple[str, str | None] | None
-) -> ChildDecision:
-    """Record a child's result; say whether to launch another and whether to join now.
+def apply_report(fanout: Fanout, report: ChildReport, execution_arn: str) -> list[Message]:
+    """Record a child's end; return what follows: a sibling to launch, and/or the JOIN.
 
     A failed Parallel branch fails the Parallel at once with the branch's error. A failed
     Map iteration does too, unless ToleratedFailureCount/Percentage allow it; past the
-    tolerance the Map fails with States.ExceedToleratedFailureThreshold.
+    tolerance the Map fails with States.ExceedToleratedFailureThreshold. Reports after
+    the JOIN (siblings still finishing) change nothing.
     """
+    if fanout.joined:
+        return []
     fanout.finished += 1
-    if error is not None:
+    if report.error is not None:
         fanout.failed += 1
-        fanout.results[index] = error_output(*error)
-        tolerance_set = (
-            fanout.tolerated_count is not None or fanout.tolerated_percentage is not None
-        )
-        if fanout.kind == "Parallel" or not failure_tolerated(
-            fanout.tolerated_count, fanout.tolerated_percentage, fanout.failed, fanout.total
-        ):
+        fanout.results[report.index] = error_output(*report.error)
+        if fanout.kind == "Parallel" or fanout.failed > fanout.max_failures:
             fanout.failure = (
-                (
-                    ErrorName.EXCEED_TOLERATED_FAILURE_THRESHOLD,
-                    "The specified tolerated failure threshold was exceeded",
-                )
-                if tolerance_set
-                else error
+                (ErrorName.EXCEED_TOLERATED_FAILURE_THRESHOLD.value, THRESHOLD_CAUSE)
+                if fanout.tolerance_set
+                else report.error
             )
-            return ChildDecision(launch_next=False, join=True)
     else:
-        fanout.results[index] = output
-    return ChildDecision(
-        launch_next=fanout.launched < fanout.total,
-        join=fanout.finished == fanout.total,
-    )
+        fanout.results[report.index] = report.output
+    messages = []
+    if fanout.failure is None and fanout.launched < fanout.total:
+        sibling = child_id(report.parent, fanout, fanout.launched)
+        fanout.launched += 1
+        messages.append(Message(execution_arn, sibling, 0, Kind.ENTER))
+    if fanout.failure is not None or fanout.finished == fanout.total:
+        fanout.joined = True
+        messages.append(Message(execution_arn, report.parent, fanout.parent_seq, Kind.JOIN))
+    return messages

@@ -9,8 +9,11 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from scheduler.engine.fanin import apply_report
+from scheduler.engine.messages import Message
 from scheduler.engine.records import Event, ExecutionRecord, Fanout, Run
-from scheduler.engine.store import StepWrites
+from scheduler.engine.step import resolve_ids
+from scheduler.engine.store import StepWrites, apply_end
 
 
 class MemoryStore:
@@ -32,8 +35,8 @@ class MemoryStore:
             self._executions[arn] = writes.execution
             self._runs[arn] = {}
             self._fanouts[arn] = {}
-            self._events.setdefault(arn, [])
-            self._next_event[arn] = 1 + len(writes.events)
+            self._events[arn] = []
+            self._next_event[arn] = 1
             self._apply(writes)
             return True
 
@@ -49,6 +52,9 @@ class MemoryStore:
             ]
         return sorted(found, key=lambda e: e.start_date, reverse=True)
 
+    def load_step(self, arn: str, run_id: str) -> tuple[ExecutionRecord | None, Run | None]:
+        return self._executions.get(arn), self.load_run(arn, run_id)
+
     def load_run(self, execution_arn: str, run_id: str) -> Run | None:
         runs = self._runs.get(execution_arn)
         return None if runs is None else runs.get(run_id)
@@ -57,26 +63,28 @@ class MemoryStore:
         fanouts = self._fanouts.get(execution_arn)
         return None if fanouts is None else fanouts.get(run_id)
 
-    def next_event_ids(self, execution_arn: str, count: int) -> int:
-        with self._lock:
-            first = self._next_event.get(execution_arn, 1)
-            self._next_event[execution_arn] = first + count
-            return first
+    def event_id_base(self, execution_arn: str) -> int:
+        return self._next_event.get(execution_arn, 1)
 
-    def commit(self, writes: StepWrites) -> bool:
+    def commit(self, writes: StepWrites) -> list[Message] | None:
         with self._lock:
             arn = writes.execution.arn
-            if writes.run_id is not None and writes.expected_seq is not None:
+            if writes.run_id is not None:
                 current = self._runs.get(arn, {}).get(writes.run_id)
                 if current is None:
-                    return False
-            self._apply(writes)
-            return True
+                    return None
+            return self._apply(writes)
 
-    def _apply(self, writes: StepWrites) -> None:
+    def _apply(self, writes: StepWrites) -> list[Message]:
         arn = writes.execution.arn
-        self._executions[arn] = writes.execution
+        record = self._executions[arn]
+        base = self._next_event[arn]
+        self._next_event[arn] = base + len(writes.events)
+        resolve_ids(writes, base)
         self._events[arn].extend(writes.events)
+        record.transitions += writes.transitions
+        if writes.end is not None:
+            apply_end(record, writes.end)
         runs = self._runs[arn]
         fanouts = self._fanouts[arn]
         for parent in writes.drop_children_of:
@@ -86,9 +94,14 @@ class MemoryStore:
         if writes.drop_all_runs:
             runs.clear()
             fanouts.clear()
-            return
+            return []
         runs.update(writes.runs)
         fanouts.update(writes.fanouts)
+        report = writes.child_report
+        if report is None:
+            return []
+        fanout = fanouts.get(report.parent)
+        return [] if fanout is None else apply_report(fanout, report, arn)
 
     @staticmethod
     def _drop_descendants(runs: dict[str, Run], fanouts: dict[str, Fanout], parent: str) -> None:

@@ -41,3 +41,20 @@ class TaskRequest:
     payload: Any
     state_name: str
     timeout_seconds: float | None = None
+
+
+def message_key(execution: str, run: str, seq: int, kind: str) -> str:
+    """How a message (or, with kind `task`, a task call) is named in Redis sets."""
+    return f"{execution}|{run}|{seq}|{kind}"
+
+
+def key_of(message: Message) -> str:
+    """The key of a message; a TASK_DONE consumes the key of the task call it answers."""
+    kind = "task" if message.kind == Kind.TASK_DONE else message.kind.value
+    return message_key(message.execution, message.run, message.seq, kind)
+
+
+def parse_key(key: str) -> tuple[str, str, int, str]:
+    """(execution, run, seq, kind) of a key (ARNs contain no `|`)."""
+    execution, run, seq, kind = key.rsplit("|", 3)
+    return execution, run, int(seq), kind

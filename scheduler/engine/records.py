@@ -86,24 +86,31 @@ class Run:
     children: int = 0
     quiet: bool = False
     """Inside a Distributed Map: its events belong to the map run, not this history."""
+    iteration_of: str | None = None
+    """The Map state this run is an iteration of, announced by MapIterationStarted."""
 
 
 @dataclass(slots=True)
 class Fanout:
-    """The branches or iterations a Parallel/Map run is waiting for."""
+    """The branches or iterations a Parallel/Map run is waiting for.
+
+    Every child run exists from the start (ids `PARENT.N` for N from `first_child`); at
+    most `launched` of them have been sent their first step (MaxConcurrency). Children
+    report here; the store applies reports atomically (`scheduler/engine/fanin.py`).
+    """
 
     kind: str
     total: int
-    inputs: list[Any]
-    machines: list[tuple[str | int, ...]]
-    max_concurrency: int
+    first_child: int
+    launched: int
+    parent_seq: int
     results: list[Any]
-    launched: int = 0
+    max_failures: int = 0
+    tolerance_set: bool = False
     finished: int = 0
     failed: int = 0
-    tolerated_count: int | None = None
-    tolerated_percentage: float | None = None
     failure: tuple[str, str | None] | None = None
+    joined: bool = False
     started_event_id: int = 0
     map_run_arn: str | None = None
 

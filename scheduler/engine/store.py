@@ -12,7 +12,37 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from scheduler.engine.messages import Message, TaskRequest
-from scheduler.engine.records import Event, ExecutionRecord, Fanout, Run
+from scheduler.engine.records import Event, ExecutionRecord, ExecutionStatus, Fanout, Run
+
+
+@dataclass(frozen=True, slots=True)
+class ChildReport:
+    """A child run ended: its result (or error) for the parent's fan-out."""
+
+    parent: str
+    index: int
+    output: Any = None
+    error: tuple[str, str | None] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionEnd:
+    """How the execution ended, written once."""
+
+    status: str
+    stop_date: float
+    output: Any = None
+    error: str | None = None
+    cause: str | None = None
+
+
+def apply_end(record: ExecutionRecord, end: ExecutionEnd) -> None:
+    """Write an execution's end into its record."""
+    record.status = ExecutionStatus(end.status)
+    record.stop_date = end.stop_date
+    record.output = end.output
+    record.error = end.error
+    record.cause = end.cause
 
 
 @dataclass(slots=True)
@@ -28,7 +58,10 @@ class StepWrites:
     drop_fanouts: list[str] = field(default_factory=list)
     drop_children_of: list[str] = field(default_factory=list)
     drop_all_runs: bool = False
-    execution_changed: bool = False
+    consumed: str | None = None
+    transitions: int = 0
+    end: ExecutionEnd | None = None
+    child_report: ChildReport | None = None
     messages: list[Message] = field(default_factory=list)
     timers: list[tuple[float, Message]] = field(default_factory=list)
     tasks: list[TaskRequest] = field(default_factory=list)
@@ -46,17 +79,24 @@ class Store(Protocol):
     def list_executions(self, state_machine_arn: str | None = None) -> list[ExecutionRecord]:
         """Executions, newest first, optionally of one state machine."""
 
+    def load_step(self, arn: str, run_id: str) -> tuple[ExecutionRecord | None, Run | None]:
+        """The execution and one of its runs (one round trip where it matters)."""
+
     def load_run(self, execution_arn: str, run_id: str) -> Run | None:
         """A run of a running execution, or None when it ended or never existed."""
 
     def load_fanout(self, execution_arn: str, run_id: str) -> Fanout | None:
         """The fan-out a run waits on, or None."""
 
-    def next_event_ids(self, execution_arn: str, count: int) -> int:
-        """Reserve `count` consecutive event ids; returns the first."""
+    def event_id_base(self, execution_arn: str) -> int:
+        """The id the next committed event of the execution will get."""
 
-    def commit(self, writes: StepWrites) -> bool:
-        """Apply a step atomically; False (and nothing applied) if the run's seq moved."""
+    def commit(self, writes: StepWrites) -> list[Message] | None:
+        """Apply a step atomically; None (and nothing applied) if the run's seq moved.
+
+        Returns the messages the store's own bookkeeping produced: the next child to
+        launch under MaxConcurrency, and the JOIN to a parent whose children are done.
+        """
 
     def history(self, execution_arn: str) -> list[Event]:
         """Every event of an execution, in id order."""
