@@ -134,6 +134,7 @@ class Engine:
         """Run one step for `message`; a stale or unknown message changes nothing."""
         record, run = self.store.load_step(message.execution, message.run)
         if record is None or record.status != ExecutionStatus.RUNNING:
+            self.store.forget(key_of(message))
             return
         step = Step(self.store, record, self.clock.now())
         step.writes.consumed = key_of(message)
@@ -148,6 +149,7 @@ class Engine:
             self._commit(step)
             return
         if run is None or run.seq != message.seq:
+            self.store.forget(key_of(message))
             return
         step.writes.run_id, step.writes.expected_seq = run.id, run.seq
         machine = self.machines.machine_at(record.definition, run.machine)
@@ -158,6 +160,8 @@ class Engine:
     def _commit(self, step: Step) -> None:
         produced = self.store.commit(step.writes)
         if produced is None:
+            if step.writes.consumed:
+                self.store.forget(step.writes.consumed)
             return
         self._deliver(step.writes)
         for message in produced:

@@ -66,6 +66,9 @@ class MemoryStore:
     def event_id_base(self, execution_arn: str) -> int:
         return self._next_event.get(execution_arn, 1)
 
+    def forget(self, key: str) -> None:
+        """Nothing is kept in flight here: the in-process dispatcher loses nothing."""
+
     def commit(self, writes: StepWrites) -> list[Message] | None:
         with self._lock:
             arn = writes.execution.arn

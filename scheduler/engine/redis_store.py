@@ -240,6 +240,13 @@ class RedisStore:
 
     # ----- writes ------------------------------------------------------------------------
 
+    def forget(self, key: str) -> None:
+        """Drop an in-flight message that turned out stale (its step had nothing to do)."""
+        pipe = self.client.pipeline(transaction=False)
+        pipe.zrem(self.outbox_key, key)
+        pipe.hdel(self.tasks_key, key)
+        pipe.execute()
+
     def create_execution(self, writes: StepWrites) -> bool:
         record = writes.execution
         definition_id = hashlib.sha256(record.definition.encode()).hexdigest()

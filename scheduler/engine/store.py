@@ -98,6 +98,9 @@ class Store(Protocol):
         launch under MaxConcurrency, and the JOIN to a parent whose children are done.
         """
 
+    def forget(self, key: str) -> None:
+        """A consumed message had nothing to do (stale): stop tracking it as in flight."""
+
     def history(self, execution_arn: str) -> list[Event]:
         """Every event of an execution, in id order."""
 

@@ -1,0 +1,34 @@
+"""The Celery dispatcher: engine steps and task calls become Celery tasks.
+
+Timers are not sent anywhere: the step that sets one commits it to Redis, and the
+scheduler process (`stepline scheduler`) fires it when due.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from scheduler.engine.messages import Message, TaskRequest
+from workers.app import STEPS_QUEUE, TASKS_QUEUE
+
+
+def message_args(message: Message) -> list[Any]:
+    """A message as a Celery task argument (JSON)."""
+    return [message.execution, message.run, message.seq, message.kind.value, message.data]
+
+
+class CeleryDispatcher:
+    """Sends steps to `stepline.steps` and task calls to `stepline.tasks`."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def send(self, message: Message) -> None:
+        self.app.send_task("stepline.step", args=[message_args(message)], queue=STEPS_QUEUE)
+
+    def send_at(self, due: float, message: Message) -> None:
+        """Nothing to do: the timer is already in Redis (committed with its step)."""
+
+    def invoke(self, request: TaskRequest) -> None:
+        self.app.send_task("stepline.invoke", args=[asdict(request)], queue=TASKS_QUEUE)

@@ -1,0 +1,64 @@
+"""What a worker process holds: one engine over the Redis store and Celery dispatch,
+the handler registry, built on first use from the settings and the environment."""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+
+import redis
+
+from integrations.invoke import Invoker
+from integrations.registry import HandlerRegistry
+from scheduler.arns import Account
+from scheduler.config import Settings, load_settings
+from scheduler.engine.engine import Engine
+from scheduler.engine.redis_store import DEFAULT_PREFIX, RedisStore
+from workers.app import app
+from workers.dispatcher import CeleryDispatcher
+
+
+@dataclass
+class WorkerRuntime:
+    """The engine and its parts in a worker (or any process that starts executions)."""
+
+    settings: Settings
+    store: RedisStore
+    dispatcher: CeleryDispatcher
+    engine: Engine
+    invoker: Invoker
+
+
+def build_runtime(settings: Settings, handlers: HandlerRegistry | None = None) -> WorkerRuntime:
+    """Wire the distributed configuration: RedisStore + CeleryDispatcher."""
+    url = settings.redis_url or "redis://127.0.0.1:6379/0"
+    client = redis.Redis.from_url(url, decode_responses=True)
+    store = RedisStore(client, prefix=os.environ.get("STEPLINE_PREFIX", DEFAULT_PREFIX))
+    dispatcher = CeleryDispatcher(app)
+    engine = Engine(store, dispatcher, settings=settings.engine_settings())
+    if handlers is None:
+        handlers = HandlerRegistry()
+        handlers.load_all(settings.handler_paths)
+        handlers.load_mapping(dict(settings.handlers))
+    invoker = Invoker(handlers, Account(settings.region, settings.account))
+    return WorkerRuntime(settings, store, dispatcher, engine, invoker)
+
+
+_lock = threading.Lock()
+_runtime: WorkerRuntime | None = None
+
+
+def worker_runtime() -> WorkerRuntime:
+    """This process's runtime, built once from the settings (config file, environment)."""
+    global _runtime
+    with _lock:
+        if _runtime is None:
+            extra = [p for p in os.environ.get("STEPLINE_HANDLERS", "").split(os.pathsep) if p]
+            settings = load_settings()
+            if extra:
+                from dataclasses import replace
+
+                settings = replace(settings, handler_paths=(*settings.handler_paths, *extra))
+            _runtime = build_runtime(settings)
+        return _runtime
