@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
-from kombu import Queue  # type: ignore[attr-defined]
+from kombu import Exchange, Queue  # type: ignore[attr-defined]
 
 STEPS_QUEUE = "stepline.steps"
 TASKS_QUEUE = "stepline.tasks"
@@ -22,6 +22,11 @@ def broker_url() -> str:
     return os.environ.get("STEPLINE_BROKER_URL") or os.environ.get(
         "REDIS_URL", "redis://127.0.0.1:6379/0"
     )
+
+
+def _queue(name: str) -> Queue:
+    """A durable direct queue bound under its own name."""
+    return Queue(name, Exchange(name, type="direct"), routing_key=name)  # type: ignore[no-untyped-call]
 
 
 def make_app(broker: str | None = None) -> Celery:
@@ -39,7 +44,7 @@ def make_app(broker: str | None = None) -> Celery:
         # own sweep re-sends lost steps much sooner, so this only has to outlast the
         # longest handler call.
         broker_transport_options={"visibility_timeout": 3600},
-        task_queues=[Queue(STEPS_QUEUE), Queue(TASKS_QUEUE)],  # type: ignore[no-untyped-call]
+        task_queues=[_queue(STEPS_QUEUE), _queue(TASKS_QUEUE)],
         task_default_queue=STEPS_QUEUE,
         task_routes={
             "stepline.step": {"queue": STEPS_QUEUE},

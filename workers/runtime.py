@@ -14,8 +14,8 @@ from integrations.registry import HandlerRegistry
 from scheduler.arns import Account
 from scheduler.config import Settings, load_settings
 from scheduler.engine.engine import Engine
-from scheduler.engine.redis_store import DEFAULT_PREFIX, RedisStore
-from workers.app import app
+from scheduler.engine.redis_store import DEFAULT_LEASE_SECONDS, DEFAULT_PREFIX, RedisStore
+from workers.app import make_app
 from workers.dispatcher import CeleryDispatcher
 
 
@@ -34,8 +34,13 @@ def build_runtime(settings: Settings, handlers: HandlerRegistry | None = None) -
     """Wire the distributed configuration: RedisStore + CeleryDispatcher."""
     url = settings.redis_url or "redis://127.0.0.1:6379/0"
     client = redis.Redis.from_url(url, decode_responses=True)
-    store = RedisStore(client, prefix=os.environ.get("STEPLINE_PREFIX", DEFAULT_PREFIX))
-    dispatcher = CeleryDispatcher(app)
+    store = RedisStore(
+        client,
+        prefix=os.environ.get("STEPLINE_PREFIX", DEFAULT_PREFIX),
+        lease_seconds=float(os.environ.get("STEPLINE_LEASE_SECONDS", DEFAULT_LEASE_SECONDS)),
+    )
+    broker = os.environ.get("STEPLINE_BROKER_URL") or url
+    dispatcher = CeleryDispatcher(make_app(broker))
     engine = Engine(store, dispatcher, settings=settings.engine_settings())
     if handlers is None:
         handlers = HandlerRegistry()

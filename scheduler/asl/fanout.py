@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from scheduler.asl.dataflow import effective_input
@@ -30,9 +31,7 @@ def map_items(state: MapState, scope: Scope) -> tuple[list[Any], Scope]:
         try:
             items = inner.resolve(path)
         except PathNotFound as missing:
-            raise StateRuntimeError(
-                f"Invalid path '{path.text}' : No results for path: {missing.normalized}"
-            ) from None
+            raise StateRuntimeError(f"Invalid path '{path.text}' : {missing.reason}") from None
     if not isinstance(items, list):
         raise StateRuntimeError(
             f"Invalid input for the Map state: the ItemsPath '{path.text if path else '$'}' "
@@ -58,26 +57,31 @@ def map_fanout(state: MapState, scope: Scope) -> FanOut:
             for index, item in enumerate(items)
         ]
     assert state.processor is not None
+    try:
+        count, percentage = _tolerated_count(state, inner), _tolerated_percentage(state, inner)
+    except StatesError as error:
+        return FanOut((state.processor,), inputs, concurrency, start_error=error)
     return FanOut(
         (state.processor,),
         inputs,
         concurrency,
-        tolerated_failure_count=_tolerated_count(state, inner),
-        tolerated_failure_percentage=_tolerated_percentage(state, inner),
+        tolerated_failure_count=count,
+        tolerated_failure_percentage=percentage,
     )
 
 
 def _path_value(scope: Scope, path: Path) -> Any:
     try:
         return scope.resolve(path)
-    except PathNotFound:
-        raise StateRuntimeError(
-            f"Invalid path '{path.text}' : No results for path: {path.text}"
-        ) from None
+    except PathNotFound as missing:
+        raise StateRuntimeError(f"Invalid path '{path.text}' : {missing.reason}") from None
 
 
 def _integer_from_path(scope: Scope, path: Path, field: str) -> int:
+    """An integer read by a `*Path` field; AWS also takes a string holding one ("1")."""
     value = _path_value(scope, path)
+    if isinstance(value, str) and re.fullmatch(r"[+-]?\d+", value.strip()):
+        return int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         shown = value if isinstance(value, str) else to_json(value)
         raise StateRuntimeError(
@@ -123,14 +127,16 @@ def _tolerated_percentage(state: MapState, scope: Scope) -> float | None:
 
 
 def failure_tolerated(count: int | None, percentage: float | None, failed: int, total: int) -> bool:
-    """True while `failed` iterations of `total` stay within a Map's tolerance."""
+    """True while `failed` iterations of `total` stay within a Map's tolerance.
+
+    With both a count and a percentage, exceeding either fails the Map (AWS docs,
+    "Tolerated failure threshold for Distributed Map state").
+    """
     if count is None and percentage is None:
         return failed == 0
-    if count is not None and failed <= count:
-        return True
-    if percentage is not None and total and failed * 100 <= math.floor(percentage * total):
-        return True
-    return False
+    if count is not None and failed > count:
+        return False
+    return percentage is None or failed * 100 <= math.floor(percentage * total)
 
 
 def tolerance_error() -> StatesError:

@@ -17,7 +17,7 @@ from scheduler.asl.dataflow import (
     place_result,
     select_result,
 )
-from scheduler.asl.errors import ErrorName, StatesError
+from scheduler.asl.errors import ErrorName, StateRuntimeError, StatesError
 from scheduler.asl.fanout import map_fanout, parallel_fanout
 from scheduler.asl.model import (
     AnyState,
@@ -84,12 +84,10 @@ def _seconds(literal: int | None, path: Path | None, scope: Scope) -> float | No
         return literal
     try:
         value = scope.resolve(path)
-    except PathNotFound:
-        raise StatesError(ErrorName.RUNTIME, f"Invalid path '{path.text}'") from None
+    except PathNotFound as missing:
+        raise StateRuntimeError(f"Invalid path '{path.text}' : {missing.reason}") from None
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise StatesError(
-            ErrorName.RUNTIME, f"The value of '{path.text}' must be a positive integer"
-        )
+        raise StateRuntimeError(f"The value of '{path.text}' must be a positive integer")
     return value
 
 
@@ -160,4 +158,7 @@ def handle_error(
     if catcher is None:
         return Failure(error.error, error.cause)
     caught = error_output(error.error, error.cause)
-    return Caught(place_result(catcher.result_path, scope.input, caught), catcher.next)
+    try:
+        return Caught(place_result(catcher.result_path, scope.input, caught), catcher.next)
+    except StatesError as unplaceable:  # the catcher's ResultPath cannot apply to the input
+        return Failure(unplaceable.error, unplaceable.cause)

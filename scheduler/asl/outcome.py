@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from scheduler.asl.errors import StatesError
 from scheduler.asl.model import StateMachine
 
 
@@ -56,6 +57,8 @@ class FanOut:
     max_concurrency: int
     tolerated_failure_count: int | None = None
     tolerated_failure_percentage: float | None = None
+    start_error: StatesError | None = None
+    """A Map whose tolerance fields are invalid fails after MapStateStarted, as on AWS."""
 
 
 @dataclass(frozen=True, slots=True)

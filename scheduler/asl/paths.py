@@ -16,12 +16,14 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
 from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
 from jsonpath_ng.ext import parse as jsonpath_parse
-from jsonpath_ng.jsonpath import DatumInContext, Fields, JSONPath, Slice
+from jsonpath_ng.ext.filter import OPERATOR_MAP, Expression, Filter
+from jsonpath_ng.jsonpath import DatumInContext, Fields, Index, JSONPath, Slice
 
 from scheduler.asl.errors import SteplineError
 
@@ -146,15 +148,109 @@ class _StrictSlice(Slice):  # type: ignore[misc]
         return list(super().find(datum))
 
 
+class _StrictIndex(Index):  # type: ignore[misc]
+    """`[i]` (and `[i,j]`) inside an indefinite path: array elements only, negatives from the end.
+
+    jsonpath-ng takes `len()` of whatever it meets, so a number or an out-of-range negative
+    index raised TypeError/IndexError; Jayway (AWS's JSONPath) skips such nodes.
+    """
+
+    def find(self, datum: Any) -> list[Any]:
+        datum = DatumInContext.wrap(datum)
+        value = datum.value
+        if not isinstance(value, list):
+            return []
+        return [
+            DatumInContext(value[i], path=Index(i), context=datum)
+            for i in self.indices
+            if -len(value) <= i < len(value)
+        ]
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _compare(op: str, left: Any, right: Any) -> bool:
+    """A filter comparison as Jayway makes it: numbers with numbers, strings with strings.
+
+    jsonpath-ng coerced the node with `int()` when the literal was an integer (so 1.9 == 1)
+    and raised TypeError comparing, say, a string with a number.
+    """
+    if op == "=~":
+        return bool(OPERATOR_MAP[op](left, right))
+    if _is_number(left) and _is_number(right):
+        return bool(OPERATOR_MAP[op](left, right))
+    if op in ("==", "=", "!="):
+        same = _jayway_equal(left, right)
+        return same if op != "!=" else not same
+    if isinstance(left, str) and isinstance(right, str):
+        return bool(OPERATOR_MAP[op](left, right))
+    return False
+
+
+def _jayway_equal(node: Any, literal: Any) -> bool:
+    """Jayway's `==`: a number and a string are equal when they spell the same number."""
+    if _is_number(node) and isinstance(literal, str):
+        try:
+            return Decimal(literal) == Decimal(str(node))
+        except InvalidOperation:
+            return False
+    if isinstance(node, str) and _is_number(literal):
+        return node == str(literal)
+    return type(node) is type(literal) and bool(node == literal)
+
+
+class _StrictExpression(Expression):  # type: ignore[misc]
+    """One `@...` test of a filter, compared as `_compare` does."""
+
+    def find(self, datum: Any) -> list[Any]:
+        found = self.target.find(DatumInContext.wrap(datum))
+        if not found or self.op is None:
+            return list(found)
+        return [match for match in found if _compare(self.op, match.value, self.value)]
+
+
+class _StrictFilter(Filter):  # type: ignore[misc]
+    """`[?(...)]`: over an array's elements; an object is tested itself, as Jayway does."""
+
+    def find(self, datum: Any) -> list[Any]:
+        datum = DatumInContext.wrap(datum)
+        value = datum.value
+        if isinstance(value, dict):
+            return [datum] if all(e.find(value) for e in self.expressions) else []
+        if not isinstance(value, list):
+            return []
+        return [
+            DatumInContext(item, path=Index(i), context=datum)
+            for i, item in enumerate(value)
+            if all(e.find(item) for e in self.expressions)
+        ]
+
+
 def _strict(expr: Any) -> Any:
-    """Replace jsonpath-ng's lenient slices throughout a parsed expression."""
+    """Replace jsonpath-ng's lenient slices, indexes and filters throughout an expression."""
     if isinstance(expr, Slice) and not isinstance(expr, _StrictSlice):
         return _StrictSlice(expr.start, expr.end, expr.step)
+    if type(expr) is Index:
+        return _StrictIndex(*expr.indices)
+    if type(expr) is Filter:
+        return _StrictFilter(
+            [_StrictExpression(_strict(e.target), e.op, e.value) for e in expr.expressions]
+        )
     if isinstance(expr, JSONPath):
         for name, child in vars(expr).items():
             if isinstance(child, JSONPath):
                 setattr(expr, name, _strict(child))
     return expr
+
+
+_AND = re.compile(r"""('[^']*'|"[^"]*")|&&""")
+
+
+def _jsonpath_ng_syntax(rest: str) -> str:
+    """Jayway's `&&` in filters is jsonpath-ng's `&` (quoted text left alone)."""
+    return _AND.sub(lambda m: m.group(1) or "&", rest)
 
 
 def _split_simple(rest: str) -> tuple[Key, ...] | None:
@@ -189,7 +285,7 @@ def compile_path(text: str) -> Path:
     if keys is not None:
         return Path(text, root, keys=keys)
     try:
-        expr = _strict(jsonpath_parse("$" + rest))
+        expr = _strict(jsonpath_parse("$" + _jsonpath_ng_syntax(rest)))
     except (JsonPathLexerError, JsonPathParserError, Exception) as exc:  # noqa: BLE001
         raise PathSyntaxError(f"'{text}' is not a valid JSONPath: {exc}") from exc
     return Path(text, root, expr=expr, definite=_INDEFINITE.search(rest) is None)

@@ -25,14 +25,22 @@ def error_matches(error_equals: Sequence[str], error: str) -> bool:
     return ErrorName.TASK_FAILED in error_equals and error != ErrorName.TIMEOUT
 
 
+#: The largest retry interval ASL allows (MaxDelaySeconds must be below 31622401).
+LONGEST_DELAY = 31_622_400.0
+
+
 def retry_delay(retrier: Retrier, attempt: int, random: Callable[[], float]) -> float:
     """Seconds before retry number `attempt + 1`: backoff, capped, optionally jittered."""
-    delay = retrier.interval_seconds * retrier.backoff_rate**attempt
+    cap = LONGEST_DELAY
     if retrier.max_delay_seconds is not None:
-        delay = min(delay, retrier.max_delay_seconds)
+        cap = min(cap, float(retrier.max_delay_seconds))
+    try:
+        delay = min(float(retrier.interval_seconds) * float(retrier.backoff_rate) ** attempt, cap)
+    except OverflowError:  # thousands of retries with a cap: the cap is the answer
+        delay = cap
     if retrier.jitter is Jitter.FULL:
         delay = delay * random()
-    return float(delay)
+    return delay
 
 
 def find_retry(

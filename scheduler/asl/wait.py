@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -11,18 +12,24 @@ from scheduler.asl.paths import PathNotFound
 from scheduler.asl.payload import to_json
 from scheduler.asl.scope import Scope
 
+# RFC 3339 as ASL restricts it: uppercase T and Z, seconds required, any fraction digits.
+# (Python's `fromisoformat` alone also takes basic and week dates, `+hh` offsets and more.)
+_TIMESTAMP = re.compile(
+    r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})", re.ASCII
+)
+
 
 def parse_timestamp(text: Any) -> float | None:
-    """Epoch seconds of an ISO-8601 date-time with an offset (`Z` or `+hh:mm`), else None."""
-    if not isinstance(text, str) or "T" not in text:
+    """Epoch seconds of an ISO-8601 extended date-time with an offset, else None."""
+    match = _TIMESTAMP.fullmatch(text) if isinstance(text, str) else None
+    if match is None:
         return None
+    base, fraction, offset = match.groups()
     try:
-        moment = datetime.fromisoformat(text)
+        moment = datetime.fromisoformat(base + ("+00:00" if offset == "Z" else offset))
     except ValueError:
         return None
-    if moment.tzinfo is None:
-        return None
-    return moment.timestamp()
+    return moment.timestamp() + (float("0" + fraction) if fraction else 0.0)
 
 
 def wait_due(state: WaitState, scope: Scope, now: float) -> float:
@@ -67,8 +74,7 @@ def _read(scope: Scope, text: str, field: str, path: Any) -> Any:
         return scope.resolve(path)
     except PathNotFound:
         raise StateRuntimeError(
-            f"The {field} parameter references an invalid value: {text} could not be found "
-            f"in the input '{to_json(scope.input)}'"
+            f"The {field} parameter does not reference an input value: {text}"
         ) from None
 
 

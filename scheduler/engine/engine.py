@@ -283,6 +283,10 @@ class Engine:
                 assert isinstance(state, TaskState)
                 self._invoke(step, run, state, outcome)
                 return
+            elif outcome.start_error is not None:
+                step.event(run, "MapStateStarted", {"length": len(outcome.inputs)})
+                if not self._state_error(step, machine, run, state, outcome.start_error):
+                    return
             else:
                 assert isinstance(state, ParallelState | MapState)
                 self._fan_out(step, run, state, outcome)

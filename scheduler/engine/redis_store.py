@@ -45,7 +45,7 @@ from scheduler.engine.records import (
 from scheduler.engine.store import ChildReport, ExecutionEnd, StepWrites, apply_end
 
 DEFAULT_PREFIX = "stepline:"
-DEFAULT_LEASE_SECONDS = 300.0
+DEFAULT_LEASE_SECONDS = 60.0
 _COMPACT = (",", ":")
 
 

@@ -64,14 +64,18 @@ class Case:
         return ROLE_ARN
 
 
-def _replace_tokens(text: str, raw: dict[str, Any]) -> tuple[str, dict[str, str]]:
+def _replace_tokens(text: str, raw: dict[str, Any], number: int) -> tuple[str, dict[str, str]]:
+    """Replace the recording's tokens; resource names get the case's number, so every
+    case's Lambda names are distinct and one handler table serves all cases at once."""
     handlers: dict[str, str] = {}
-    text = re.sub(r"__CF_UID_(\d+)__", lambda m: f"uid{m.group(1)}", text)
+
+    def uid(match: re.Match[str]) -> str:
+        return f"c{number}uid{match.group(1)}"
+
+    text = re.sub(r"__CF_UID_(\d+)__", uid, text)
     for resource in raw.get("resources", []):
         index = resource["index"]
-        name = re.sub(
-            r"__CF_UID_(\d+)__", lambda m: f"uid{m.group(1)}", resource.get("name") or f"res{index}"
-        )
+        name = re.sub(r"__CF_UID_(\d+)__", uid, resource.get("name") or f"c{number}res{index}")
         if resource.get("type") == "lambda":
             arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
             handlers[name] = resource["handler"].split(".", 1)[1]
@@ -88,10 +92,10 @@ def load_cases() -> list[Case]:
     if folder is None:
         return []
     cases = []
-    for path in sorted((folder / "cases").glob("*.json")):
+    for number, path in enumerate(sorted((folder / "cases").glob("*.json"))):
         raw = json.loads(path.read_text())
-        definition, handlers = _replace_tokens(json.dumps(raw["definition"]), raw)
-        input_text, more = _replace_tokens(raw.get("input") or "{}", raw)
+        definition, handlers = _replace_tokens(json.dumps(raw["definition"]), raw, number)
+        input_text, more = _replace_tokens(raw.get("input") or "{}", raw, number)
         handlers.update(more)
         cases.append(Case(raw["id"], raw, definition, json.loads(input_text), handlers))
     return cases
@@ -106,6 +110,16 @@ def handlers_module() -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def handler_table(cases: list[Case]) -> dict[str, str]:
+    """Every case's Lambda names mapped to `handlers.py:function` (for worker processes)."""
+    folder = conformance_dir()
+    assert folder is not None
+    path = folder / "handlers.py"
+    return {
+        name: f"{path}:{function}" for case in cases for name, function in case.handlers.items()
+    }
 
 
 def registry_for(case: Case, module: ModuleType) -> HandlerRegistry:

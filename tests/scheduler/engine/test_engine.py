@@ -1,20 +1,14 @@
-"""The engine over the embedded store: transitions, history, retries, fan-out, limits."""
+"""Engine behaviour, on both configurations (embedded; Redis + Celery workers)."""
 
 from __future__ import annotations
 
 import json
-import threading
-import time
 from typing import Any
 
 import pytest
 
-from integrations.registry import HandlerRegistry
 from scheduler.asl.parse import DefinitionError
-from scheduler.engine.engine import EngineSettings
-from scheduler.engine.messages import Kind, Message
 from scheduler.engine.records import ExecutionStatus
-from scheduler.runtime import EmbeddedRuntime
 from tests.scheduler.engine.conftest import lambda_arn
 
 
@@ -29,12 +23,12 @@ def chain(n: int) -> dict[str, Any]:
     return {"StartAt": "S0", "States": states}
 
 
-def types(runtime: EmbeddedRuntime, record: Any) -> list[str]:
+def types(runtime: Any, record: Any) -> list[str]:
     return [e["type"] for e in runtime.history(record)]
 
 
 def test_pass_chain_runs_to_the_end_with_one_entered_and_exited_event_per_state(
-    runtime: EmbeddedRuntime,
+    runtime: Any,
 ) -> None:
     record = runtime.run(chain(50), {"n": 1})
     assert record.status == ExecutionStatus.SUCCEEDED
@@ -45,7 +39,7 @@ def test_pass_chain_runs_to_the_end_with_one_entered_and_exited_event_per_state(
     assert record.transitions == 50
 
 
-def test_history_ids_are_consecutive_and_chained(runtime: EmbeddedRuntime) -> None:
+def test_history_ids_are_consecutive_and_chained(runtime: Any) -> None:
     events = runtime.history(runtime.run(chain(3), {}))
     assert [e["id"] for e in events] == list(range(1, len(events) + 1))
     # AWS: the first state's Entered event points at 0, later events at their predecessor.
@@ -54,7 +48,7 @@ def test_history_ids_are_consecutive_and_chained(runtime: EmbeddedRuntime) -> No
     assert json.loads(events[1]["stateEnteredEventDetails"]["input"]) == {}
 
 
-def test_invalid_definition_is_refused_with_every_problem(runtime: EmbeddedRuntime) -> None:
+def test_invalid_definition_is_refused_with_every_problem(runtime: Any) -> None:
     bad = {
         "StartAt": "A",
         "States": {"A": {"Type": "Pass", "Next": "Nowhere"}, "B": {"Type": "Bogus"}},
@@ -66,239 +60,17 @@ def test_invalid_definition_is_refused_with_every_problem(runtime: EmbeddedRunti
     assert any(loc.startswith("/States/B") for loc in locations)
 
 
-def test_task_calls_the_local_handler_and_records_lambda_events(
-    runtime: EmbeddedRuntime, handlers: HandlerRegistry
-) -> None:
-    handlers.register("double", lambda event, ctx: {"value": event["value"] * 2})
-    definition = {
-        "StartAt": "T",
-        "States": {
-            "T": {
-                "Type": "Task",
-                "Resource": lambda_arn("double"),
-                "ResultPath": "$.out",
-                "End": True,
-            }
-        },
-    }
-    record = runtime.run(definition, {"value": 21})
-    assert record.output == {"value": 21, "out": {"value": 42}}
-    assert types(runtime, record) == [
-        "ExecutionStarted",
-        "TaskStateEntered",
-        "LambdaFunctionScheduled",
-        "LambdaFunctionStarted",
-        "LambdaFunctionSucceeded",
-        "TaskStateExited",
-        "ExecutionSucceeded",
-    ]
-
-
-class PaymentDeclined(Exception):
-    pass
-
-
-def test_handler_exception_is_the_error_named_by_its_class(
-    runtime: EmbeddedRuntime, handlers: HandlerRegistry
-) -> None:
-    def charge(event: Any, ctx: Any) -> Any:
-        raise PaymentDeclined("card expired")
-
-    handlers.register("charge", charge)
-    definition = {
-        "StartAt": "T",
-        "States": {"T": {"Type": "Task", "Resource": lambda_arn("charge"), "End": True}},
-    }
-    record = runtime.run(definition, {})
-    assert record.status == ExecutionStatus.FAILED
-    assert record.error == "PaymentDeclined"
-    cause = json.loads(record.cause or "")
-    assert cause["errorMessage"] == "card expired" and cause["errorType"] == "PaymentDeclined"
-
-
-def flaky(failures: int) -> tuple[Any, list[int]]:
-    calls: list[int] = []
-
-    def handler(event: Any, ctx: Any) -> Any:
-        calls.append(1)
-        if len(calls) <= failures:
-            raise TimeoutError("try again")
-        return {"attempts": len(calls)}
-
-    return handler, calls
-
-
-def test_retry_backs_off_exponentially_then_succeeds(
-    runtime: EmbeddedRuntime, handlers: HandlerRegistry
-) -> None:
-    handler, calls = flaky(3)
-    handlers.register("flaky", handler)
-    definition = {
-        "StartAt": "T",
-        "States": {
-            "T": {
-                "Type": "Task",
-                "Resource": lambda_arn("flaky"),
-                "End": True,
-                "Retry": [
-                    {
-                        "ErrorEquals": ["TimeoutError"],
-                        "IntervalSeconds": 2,
-                        "BackoffRate": 3,
-                        "MaxAttempts": 5,
-                    }
-                ],
-            }
-        },
-    }
-    record = runtime.run(definition, {})
-    assert record.status == ExecutionStatus.SUCCEEDED and record.output == {"attempts": 4}
-    events = runtime.history(record)
-    scheduled = [e["timestamp"] for e in events if e["type"] == "LambdaFunctionScheduled"]
-    gaps = [round(b - a, 6) for a, b in zip(scheduled, scheduled[1:], strict=False)]
-    assert gaps == [2.0, 6.0, 18.0]
-    assert [e["type"] for e in events].count("LambdaFunctionFailed") == 3
-
-
-def test_retry_delay_is_capped_by_max_delay_seconds(
-    runtime: EmbeddedRuntime, handlers: HandlerRegistry
-) -> None:
-    handler, _ = flaky(3)
-    handlers.register("flaky", handler)
-    definition = {
-        "StartAt": "T",
-        "States": {
-            "T": {
-                "Type": "Task",
-                "Resource": lambda_arn("flaky"),
-                "End": True,
-                "Retry": [
-                    {
-                        "ErrorEquals": ["States.ALL"],
-                        "IntervalSeconds": 10,
-                        "BackoffRate": 10,
-                        "MaxDelaySeconds": 50,
-                        "MaxAttempts": 3,
-                    }
-                ],
-            }
-        },
-    }
-    events = runtime.history(runtime.run(definition, {}))
-    scheduled = [e["timestamp"] for e in events if e["type"] == "LambdaFunctionScheduled"]
-    assert [round(b - a) for a, b in zip(scheduled, scheduled[1:], strict=False)] == [10, 50, 50]
-
-
-def test_exhausted_retries_fall_through_to_catch_with_error_output(
-    runtime: EmbeddedRuntime, handlers: HandlerRegistry
-) -> None:
-    handler, calls = flaky(99)
-    handlers.register("flaky", handler)
-    definition = {
-        "StartAt": "T",
-        "States": {
-            "T": {
-                "Type": "Task",
-                "Resource": lambda_arn("flaky"),
-                "End": True,
-                "Retry": [{"ErrorEquals": ["TimeoutError"], "MaxAttempts": 2}],
-                "Catch": [
-                    {"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": "Recover"}
-                ],
-            },
-            "Recover": {"Type": "Pass", "End": True},
-        },
-    }
-    record = runtime.run(definition, {"order": 7})
-    assert len(calls) == 3
-    assert record.status == ExecutionStatus.SUCCEEDED
-    assert record.output["order"] == 7
-    assert record.output["failure"]["Error"] == "TimeoutError"
-
-
-def test_retry_count_is_visible_in_the_context_object(
-    runtime: EmbeddedRuntime, handlers: HandlerRegistry
-) -> None:
-    seen: list[int] = []
-
-    def handler(event: Any, ctx: Any) -> Any:
-        seen.append(event["retry"])
-        if len(seen) < 3:
-            raise RuntimeError("again")
-        return "ok"
-
-    handlers.register("h", handler)
-    definition = {
-        "StartAt": "T",
-        "States": {
-            "T": {
-                "Type": "Task",
-                "Resource": lambda_arn("h"),
-                "End": True,
-                "Parameters": {"retry.$": "$$.State.RetryCount"},
-                "Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 5}],
-            }
-        },
-    }
-    assert runtime.run(definition, {}).output == "ok"
-    assert seen == [0, 1, 2]
-
-
-def test_task_timeout_raises_states_timeout() -> None:
-    handlers = HandlerRegistry()
-    release = threading.Event()
-    handlers.register("slow", lambda event, ctx: release.wait(5))
-    runtime = EmbeddedRuntime(handlers, settings=EngineSettings(time_scale=0.02))
-    definition = {
-        "StartAt": "T",
-        "States": {
-            "T": {
-                "Type": "Task",
-                "Resource": lambda_arn("slow"),
-                "TimeoutSeconds": 2,
-                "Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "TimedOut"}],
-                "End": True,
-            },
-            "TimedOut": {"Type": "Pass", "Result": "timed out", "End": True},
-        },
-    }
-    try:
-        started = time.monotonic()
-        record = runtime.run(definition, {})
-        elapsed = time.monotonic() - started
-    finally:
-        release.set()
-        runtime.close()
-    assert record.output == "timed out"
-    assert elapsed < 2  # the 2 s timeout, scaled by 0.02, fired long before the handler ended
-    assert "LambdaFunctionTimedOut" in types(runtime, record)
-
-
-def test_wait_state_waits_the_given_seconds(runtime: EmbeddedRuntime) -> None:
-    definition = {
-        "StartAt": "W",
-        "States": {
-            "W": {"Type": "Wait", "SecondsPath": "$.delay", "Next": "P"},
-            "P": {"Type": "Pass", "End": True},
-        },
-    }
-    record = runtime.run(definition, {"delay": 90})
-    events = runtime.history(record)
-    entered = next(e for e in events if e["type"] == "WaitStateEntered")["timestamp"]
-    exited = next(e for e in events if e["type"] == "WaitStateExited")["timestamp"]
-    assert exited - entered == pytest.approx(90)
-
-
-def test_wait_timestamp_in_the_past_continues_at_once(runtime: EmbeddedRuntime) -> None:
+def test_wait_timestamp_in_the_past_continues_at_once(runtime: Any) -> None:
     definition = {
         "StartAt": "W",
         "States": {"W": {"Type": "Wait", "Timestamp": "2001-01-01T00:00:00Z", "End": True}},
     }
     record = runtime.run(definition, {"x": 1})
-    assert record.output == {"x": 1} and record.stop_date == record.start_date
+    assert record.output == {"x": 1}
+    assert types(runtime, record)[1:3] == ["WaitStateEntered", "WaitStateExited"]
 
 
-def test_parallel_outputs_are_in_branch_order(runtime: EmbeddedRuntime) -> None:
+def test_parallel_outputs_are_in_branch_order(runtime: Any) -> None:
     definition = {
         "StartAt": "P",
         "States": {
@@ -326,7 +98,7 @@ def test_parallel_outputs_are_in_branch_order(runtime: EmbeddedRuntime) -> None:
     assert "ParallelStateSucceeded" in types(runtime, record)
 
 
-def test_failed_branch_fails_the_parallel_and_stops_the_others(runtime: EmbeddedRuntime) -> None:
+def test_failed_branch_fails_the_parallel_and_stops_the_others(runtime: Any) -> None:
     definition = {
         "StartAt": "P",
         "States": {
@@ -359,45 +131,7 @@ def test_failed_branch_fails_the_parallel_and_stops_the_others(runtime: Embedded
     ]
 
 
-def test_map_honours_max_concurrency(handlers: HandlerRegistry) -> None:
-    lock = threading.Lock()
-    running = [0]
-    peak = [0]
-
-    def work(event: Any, ctx: Any) -> Any:
-        with lock:
-            running[0] += 1
-            peak[0] = max(peak[0], running[0])
-        time.sleep(0.02)
-        with lock:
-            running[0] -= 1
-        return event * 10
-
-    handlers.register("work", work)
-    runtime = EmbeddedRuntime(handlers)
-    definition = {
-        "StartAt": "M",
-        "States": {
-            "M": {
-                "Type": "Map",
-                "MaxConcurrency": 3,
-                "End": True,
-                "ItemProcessor": {
-                    "StartAt": "W",
-                    "States": {"W": {"Type": "Task", "Resource": lambda_arn("work"), "End": True}},
-                },
-            }
-        },
-    }
-    try:
-        record = runtime.run(definition, list(range(12)))
-    finally:
-        runtime.close()
-    assert record.output == [i * 10 for i in range(12)]
-    assert peak[0] == 3
-
-
-def test_map_item_selector_sees_index_and_value(runtime: EmbeddedRuntime) -> None:
+def test_map_item_selector_sees_index_and_value(runtime: Any) -> None:
     definition = {
         "StartAt": "M",
         "States": {
@@ -418,7 +152,7 @@ def test_map_item_selector_sees_index_and_value(runtime: EmbeddedRuntime) -> Non
     assert record.output == [{"i": 0, "v": "a", "tag": "t"}, {"i": 1, "v": "b", "tag": "t"}]
 
 
-def test_map_of_nothing_succeeds_with_an_empty_array(runtime: EmbeddedRuntime) -> None:
+def test_map_of_nothing_succeeds_with_an_empty_array(runtime: Any) -> None:
     definition = {
         "StartAt": "M",
         "States": {
@@ -457,19 +191,19 @@ def tolerant_map(count: int) -> dict[str, Any]:
     }
 
 
-def test_map_tolerates_failures_up_to_the_count(runtime: EmbeddedRuntime) -> None:
+def test_map_tolerates_failures_up_to_the_count(runtime: Any) -> None:
     record = runtime.run(tolerant_map(2), [1, 0, 2, 0])
     assert record.status == ExecutionStatus.SUCCEEDED
     assert record.output[0] == 1 and record.output[1]["Error"] == "ItemFailed"
 
 
-def test_map_fails_past_the_tolerated_count(runtime: EmbeddedRuntime) -> None:
+def test_map_fails_past_the_tolerated_count(runtime: Any) -> None:
     record = runtime.run(tolerant_map(1), [0, 1, 0])
     assert record.status == ExecutionStatus.FAILED
     assert record.error == "States.ExceedToleratedFailureThreshold"
 
 
-def test_execution_timeout_times_the_execution_out(runtime: EmbeddedRuntime) -> None:
+def test_execution_timeout_times_the_execution_out(runtime: Any) -> None:
     definition = {
         "TimeoutSeconds": 10,
         "StartAt": "W",
@@ -479,69 +213,11 @@ def test_execution_timeout_times_the_execution_out(runtime: EmbeddedRuntime) -> 
     assert record.status == ExecutionStatus.TIMED_OUT
     assert record.error == "States.Timeout"
     assert types(runtime, record)[-1] == "ExecutionTimedOut"
-    assert record.stop_date is not None and record.stop_date - record.start_date == pytest.approx(
-        10
-    )
-
-
-def test_stop_execution_aborts_and_later_steps_change_nothing(runtime: EmbeddedRuntime) -> None:
-    definition = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 60, "End": True}}}
-    record = runtime.start(definition, {})
-    runtime.engine.stop_execution(record.arn, error="Manual", cause="operator")
-    final = runtime.wait(record)
-    assert final.status == ExecutionStatus.ABORTED
-    assert types(runtime, final)[-1] == "ExecutionAborted"
-    assert "WaitStateExited" not in types(runtime, final)
-
-
-def test_output_over_the_payload_limit_fails_with_data_limit_exceeded() -> None:
-    runtime = EmbeddedRuntime(settings=EngineSettings(max_payload_bytes=1024))
-    definition = {
-        "StartAt": "Big",
-        "States": {"Big": {"Type": "Pass", "Result": "x" * 2000, "End": True}},
-    }
-    record = runtime.run(definition, {})
-    assert record.status == ExecutionStatus.FAILED
-    assert record.error == "States.DataLimitExceeded"
-    assert "'Big'" in (record.cause or "")
-
-
-def test_a_duplicated_step_message_changes_nothing(runtime: EmbeddedRuntime) -> None:
-    record = runtime.start(chain(3), {})
-    duplicate = Message(record.arn, "0", 0, Kind.ENTER)
-    runtime.dispatcher.send(duplicate)  # the same ENTER the start already queued
-    final = runtime.wait(record)
-    before = runtime.history(final)
-    runtime.engine.handle(duplicate)  # and once more after the end
-    assert runtime.history(final) == before
-    assert [e["type"] for e in before].count("PassStateEntered") == 3
-
-
-def test_long_pure_loop_yields_between_steps_and_finishes() -> None:
-    runtime = EmbeddedRuntime(settings=EngineSettings(inline_budget=50))
-    definition = {
-        "StartAt": "Inc",
-        "States": {
-            "Inc": {
-                "Type": "Pass",
-                "Parameters": {"i.$": "States.MathAdd($.i, 1)"},
-                "Next": "Check",
-            },
-            "Check": {
-                "Type": "Choice",
-                "Choices": [{"Variable": "$.i", "NumericLessThan": 300, "Next": "Inc"}],
-                "Default": "Done",
-            },
-            "Done": {"Type": "Succeed"},
-        },
-    }
-    record = runtime.run(definition, {"i": 0})
-    assert record.output == {"i": 300}
-    assert record.transitions == 601
+    assert record.stop_date is not None and record.stop_date > record.start_date
 
 
 def test_states_runtime_error_names_the_state_and_its_entered_event(
-    runtime: EmbeddedRuntime,
+    runtime: Any,
 ) -> None:
     definition = {
         "StartAt": "First",
@@ -558,10 +234,121 @@ def test_states_runtime_error_names_the_state_and_its_entered_event(
     )
 
 
-def test_input_over_the_payload_limit_is_refused_and_nothing_starts() -> None:
-    from scheduler.engine.engine import InvalidExecutionInput
+def test_task_calls_the_handler_and_records_lambda_events(runtime: Any) -> None:
+    definition = {
+        "StartAt": "T",
+        "States": {
+            "T": {
+                "Type": "Task",
+                "Resource": lambda_arn("double"),
+                "ResultPath": "$.out",
+                "End": True,
+            }
+        },
+    }
+    record = runtime.run(definition, {"value": 21})
+    assert record.output == {"value": 21, "out": {"value": 42}}
+    assert types(runtime, record) == [
+        "ExecutionStarted",
+        "TaskStateEntered",
+        "LambdaFunctionScheduled",
+        "LambdaFunctionStarted",
+        "LambdaFunctionSucceeded",
+        "TaskStateExited",
+        "ExecutionSucceeded",
+    ]
 
-    runtime = EmbeddedRuntime(settings=EngineSettings(max_payload_bytes=100))
-    with pytest.raises(InvalidExecutionInput, match="over the 100-byte payload limit"):
-        runtime.start(chain(2), {"blob": "x" * 200})
-    assert runtime.store.list_executions() == []
+
+def test_handler_exception_is_the_error_named_by_its_class(runtime: Any) -> None:
+    definition = {
+        "StartAt": "T",
+        "States": {"T": {"Type": "Task", "Resource": lambda_arn("decline"), "End": True}},
+    }
+    record = runtime.run(definition, {})
+    assert record.status == ExecutionStatus.FAILED
+    assert record.error == "PaymentDeclined"
+    cause = json.loads(record.cause or "")
+    assert cause["errorMessage"] == "card expired" and cause["errorType"] == "PaymentDeclined"
+
+
+def retrying(succeed_at: int, max_attempts: int) -> dict[str, Any]:
+    return {
+        "StartAt": "T",
+        "States": {
+            "T": {
+                "Type": "Task",
+                "Resource": lambda_arn("fail_until"),
+                "End": True,
+                "Parameters": {"retry.$": "$$.State.RetryCount", "succeed_at": succeed_at},
+                "Retry": [
+                    {
+                        "ErrorEquals": ["TimeoutError"],
+                        "IntervalSeconds": 1,
+                        "BackoffRate": 2,
+                        "MaxAttempts": max_attempts,
+                    }
+                ],
+                "Catch": [
+                    {"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": "Recover"}
+                ],
+            },
+            "Recover": {"Type": "Pass", "End": True},
+        },
+    }
+
+
+def test_retry_until_the_handler_succeeds(runtime: Any) -> None:
+    record = runtime.run(retrying(succeed_at=3, max_attempts=5), {})
+    assert record.output == {"attempts": 4}
+    kinds = types(runtime, record)
+    assert kinds.count("LambdaFunctionFailed") == 3
+    assert kinds.count("LambdaFunctionScheduled") == 4
+    assert kinds.count("TaskStateEntered") == 1
+
+
+def test_exhausted_retries_go_to_catch(runtime: Any) -> None:
+    record = runtime.run(retrying(succeed_at=9, max_attempts=2), {"order": 7})
+    assert record.status == ExecutionStatus.SUCCEEDED
+    assert record.output["order"] == 7
+    assert record.output["failure"]["Error"] == "TimeoutError"
+    assert types(runtime, record).count("LambdaFunctionScheduled") == 3
+
+
+def test_map_runs_at_most_max_concurrency_items_at_once(runtime: Any) -> None:
+    definition = {
+        "StartAt": "M",
+        "States": {
+            "M": {
+                "Type": "Map",
+                "MaxConcurrency": 3,
+                "End": True,
+                "ItemProcessor": {
+                    "StartAt": "W",
+                    "States": {
+                        "W": {"Type": "Task", "Resource": lambda_arn("times_ten"), "End": True}
+                    },
+                },
+            }
+        },
+    }
+    record = runtime.run(definition, list(range(12)))
+    assert record.output == [i * 10 for i in range(12)]
+    running = peak = 0
+    for event in runtime.history(record):
+        if event["type"] == "MapIterationStarted":
+            running += 1
+            peak = max(peak, running)
+        elif event["type"] in ("MapIterationSucceeded", "MapIterationFailed"):
+            running -= 1
+    assert peak == 3
+
+
+def test_stop_execution_aborts_and_later_steps_change_nothing(runtime: Any) -> None:
+    definition = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 60, "End": True}}}
+    record = runtime.start(definition, {})
+    runtime.engine.stop_execution(record.arn, error="Manual", cause="operator")
+    final = runtime.wait(record)
+    assert final.status == ExecutionStatus.ABORTED
+    assert (final.error, final.cause) == ("Manual", "operator")
+    assert types(runtime, final)[-1] == "ExecutionAborted"
+    assert "WaitStateExited" not in types(runtime, final)

@@ -1,4 +1,7 @@
-"""Conformance: the recorded AWS executions, run on the embedded engine.
+"""Conformance: the recorded AWS executions, run on both engine configurations.
+
+`embedded`: the in-process default. `cluster`: Redis + two Celery worker processes + the
+scheduler process (tests/conftest.py starts them).
 
 Every case that needs no outside service and no JSONata/variables (issue: modern ASL)
 runs here; Lambda resources run on ../shared/conformance/handlers.py as local handlers.
@@ -10,6 +13,7 @@ for every `history` case, with its own list.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -17,6 +21,7 @@ import pytest
 from scheduler.engine.engine import EngineSettings
 from scheduler.engine.records import StateMachineType
 from scheduler.runtime import EmbeddedRuntime
+from tests.cluster import ClusterRuntime
 from tests.conformance.cases import (
     ACCOUNT,
     Case,
@@ -67,7 +72,7 @@ CASES = _selected()
 _HANDLERS: list[Any] = []
 
 
-def _run(case: Case) -> tuple[Any, list[dict[str, Any]]]:
+def _run_embedded(case: Case) -> tuple[Any, list[dict[str, Any]]]:
     if not _HANDLERS:
         _HANDLERS.append(handlers_module())
     runtime = EmbeddedRuntime(
@@ -75,16 +80,29 @@ def _run(case: Case) -> tuple[Any, list[dict[str, Any]]]:
         settings=EngineSettings(account=ACCOUNT, time_scale=0.01),
     )
     try:
-        record = runtime.run(
-            case.definition,
-            case.input,
-            role_arn=case.role_arn,
-            type_=StateMachineType.EXPRESS if case.express else StateMachineType.STANDARD,
-            timeout=30,
-        )
+        record = runtime.run(case.definition, case.input, timeout=30, **_options(case))
         return record, runtime.history(record)
     finally:
         runtime.close()
+
+
+def _options(case: Case) -> dict[str, Any]:
+    express = StateMachineType.EXPRESS if case.express else StateMachineType.STANDARD
+    return {"role_arn": case.role_arn, "type_": express}
+
+
+@pytest.fixture(params=["embedded", "cluster"])
+def run_case(request: pytest.FixtureRequest) -> Callable[[Case], tuple[Any, list[Any]]]:
+    """Runs a case on one engine configuration; returns (record, history)."""
+    if request.param == "embedded":
+        return _run_embedded
+    runtime: ClusterRuntime = request.getfixturevalue("cluster_runtime")
+
+    def run(case: Case) -> tuple[Any, list[Any]]:
+        record = runtime.run(case.definition, case.input, timeout=30, **_options(case))
+        return record, runtime.history(record)
+
+    return run
 
 
 def _params(known: dict[str, str], cases: list[Case]) -> list[Any]:
@@ -98,8 +116,8 @@ def _params(known: dict[str, str], cases: list[Case]) -> list[Any]:
 
 
 @pytest.mark.parametrize("case", _params(KNOWN_DIFFERENCES, CASES))
-def test_result_matches_aws(case: Case) -> None:
-    record, _ = _run(case)
+def test_result_matches_aws(case: Case, run_case: Callable[[Case], Any]) -> None:
+    record, _ = run_case(case)
     difference = result_matches(
         case, record.status.value, record.output, record.error, record.cause
     )
@@ -123,7 +141,7 @@ def _event_types(case: Case, history: list[dict[str, Any]]) -> tuple[list[str], 
         [c for c in CASES if c.raw.get("kind") == "history" and c.expected.get("events")],
     ),
 )
-def test_history_event_types_match_aws(case: Case) -> None:
-    _, history = _run(case)
+def test_history_event_types_match_aws(case: Case, run_case: Callable[[Case], Any]) -> None:
+    _, history = run_case(case)
     ours, expected = _event_types(case, history)
     assert ours == expected

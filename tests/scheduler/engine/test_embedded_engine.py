@@ -1,0 +1,352 @@
+"""Engine behaviour that only the embedded configuration can show exactly: delays on a
+skipping clock, handlers that share state with the test, engine settings per test."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from integrations.registry import HandlerRegistry
+from scheduler.engine.engine import EngineSettings
+from scheduler.engine.messages import Kind, Message
+from scheduler.engine.records import ExecutionStatus
+from scheduler.runtime import EmbeddedRuntime
+from tests.scheduler.engine.conftest import lambda_arn
+from tests.scheduler.engine.test_engine import chain, types
+
+
+@pytest.fixture
+def runtime(embedded: EmbeddedRuntime) -> Iterator[EmbeddedRuntime]:
+    """Embedded only, on a skipping clock."""
+    yield embedded
+
+
+def test_task_calls_the_local_handler_and_records_lambda_events(
+    runtime: EmbeddedRuntime, handlers: HandlerRegistry
+) -> None:
+    handlers.register("double", lambda event, ctx: {"value": event["value"] * 2})
+    definition = {
+        "StartAt": "T",
+        "States": {
+            "T": {
+                "Type": "Task",
+                "Resource": lambda_arn("double"),
+                "ResultPath": "$.out",
+                "End": True,
+            }
+        },
+    }
+    record = runtime.run(definition, {"value": 21})
+    assert record.output == {"value": 21, "out": {"value": 42}}
+    assert types(runtime, record) == [
+        "ExecutionStarted",
+        "TaskStateEntered",
+        "LambdaFunctionScheduled",
+        "LambdaFunctionStarted",
+        "LambdaFunctionSucceeded",
+        "TaskStateExited",
+        "ExecutionSucceeded",
+    ]
+
+
+class PaymentDeclined(Exception):
+    pass
+
+
+def test_handler_exception_is_the_error_named_by_its_class(
+    runtime: EmbeddedRuntime, handlers: HandlerRegistry
+) -> None:
+    def charge(event: Any, ctx: Any) -> Any:
+        raise PaymentDeclined("card expired")
+
+    handlers.register("charge", charge)
+    definition = {
+        "StartAt": "T",
+        "States": {"T": {"Type": "Task", "Resource": lambda_arn("charge"), "End": True}},
+    }
+    record = runtime.run(definition, {})
+    assert record.status == ExecutionStatus.FAILED
+    assert record.error == "PaymentDeclined"
+    cause = json.loads(record.cause or "")
+    assert cause["errorMessage"] == "card expired" and cause["errorType"] == "PaymentDeclined"
+
+
+def flaky(failures: int) -> tuple[Any, list[int]]:
+    calls: list[int] = []
+
+    def handler(event: Any, ctx: Any) -> Any:
+        calls.append(1)
+        if len(calls) <= failures:
+            raise TimeoutError("try again")
+        return {"attempts": len(calls)}
+
+    return handler, calls
+
+
+def test_retry_backs_off_exponentially_then_succeeds(
+    runtime: EmbeddedRuntime, handlers: HandlerRegistry
+) -> None:
+    handler, calls = flaky(3)
+    handlers.register("flaky", handler)
+    definition = {
+        "StartAt": "T",
+        "States": {
+            "T": {
+                "Type": "Task",
+                "Resource": lambda_arn("flaky"),
+                "End": True,
+                "Retry": [
+                    {
+                        "ErrorEquals": ["TimeoutError"],
+                        "IntervalSeconds": 2,
+                        "BackoffRate": 3,
+                        "MaxAttempts": 5,
+                    }
+                ],
+            }
+        },
+    }
+    record = runtime.run(definition, {})
+    assert record.status == ExecutionStatus.SUCCEEDED and record.output == {"attempts": 4}
+    events = runtime.history(record)
+    scheduled = [e["timestamp"] for e in events if e["type"] == "LambdaFunctionScheduled"]
+    gaps = [round(b - a, 6) for a, b in zip(scheduled, scheduled[1:], strict=False)]
+    assert gaps == [2.0, 6.0, 18.0]
+    assert [e["type"] for e in events].count("LambdaFunctionFailed") == 3
+
+
+def test_retry_delay_is_capped_by_max_delay_seconds(
+    runtime: EmbeddedRuntime, handlers: HandlerRegistry
+) -> None:
+    handler, _ = flaky(3)
+    handlers.register("flaky", handler)
+    definition = {
+        "StartAt": "T",
+        "States": {
+            "T": {
+                "Type": "Task",
+                "Resource": lambda_arn("flaky"),
+                "End": True,
+                "Retry": [
+                    {
+                        "ErrorEquals": ["States.ALL"],
+                        "IntervalSeconds": 10,
+                        "BackoffRate": 10,
+                        "MaxDelaySeconds": 50,
+                        "MaxAttempts": 3,
+                    }
+                ],
+            }
+        },
+    }
+    events = runtime.history(runtime.run(definition, {}))
+    scheduled = [e["timestamp"] for e in events if e["type"] == "LambdaFunctionScheduled"]
+    assert [round(b - a) for a, b in zip(scheduled, scheduled[1:], strict=False)] == [10, 50, 50]
+
+
+def test_exhausted_retries_fall_through_to_catch_with_error_output(
+    runtime: EmbeddedRuntime, handlers: HandlerRegistry
+) -> None:
+    handler, calls = flaky(99)
+    handlers.register("flaky", handler)
+    definition = {
+        "StartAt": "T",
+        "States": {
+            "T": {
+                "Type": "Task",
+                "Resource": lambda_arn("flaky"),
+                "End": True,
+                "Retry": [{"ErrorEquals": ["TimeoutError"], "MaxAttempts": 2}],
+                "Catch": [
+                    {"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": "Recover"}
+                ],
+            },
+            "Recover": {"Type": "Pass", "End": True},
+        },
+    }
+    record = runtime.run(definition, {"order": 7})
+    assert len(calls) == 3
+    assert record.status == ExecutionStatus.SUCCEEDED
+    assert record.output["order"] == 7
+    assert record.output["failure"]["Error"] == "TimeoutError"
+
+
+def test_retry_count_is_visible_in_the_context_object(
+    runtime: EmbeddedRuntime, handlers: HandlerRegistry
+) -> None:
+    seen: list[int] = []
+
+    def handler(event: Any, ctx: Any) -> Any:
+        seen.append(event["retry"])
+        if len(seen) < 3:
+            raise RuntimeError("again")
+        return "ok"
+
+    handlers.register("h", handler)
+    definition = {
+        "StartAt": "T",
+        "States": {
+            "T": {
+                "Type": "Task",
+                "Resource": lambda_arn("h"),
+                "End": True,
+                "Parameters": {"retry.$": "$$.State.RetryCount"},
+                "Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 5}],
+            }
+        },
+    }
+    assert runtime.run(definition, {}).output == "ok"
+    assert seen == [0, 1, 2]
+
+
+def test_task_timeout_raises_states_timeout() -> None:
+    handlers = HandlerRegistry()
+    release = threading.Event()
+    handlers.register("slow", lambda event, ctx: release.wait(5))
+    runtime = EmbeddedRuntime(handlers, settings=EngineSettings(time_scale=0.02))
+    definition = {
+        "StartAt": "T",
+        "States": {
+            "T": {
+                "Type": "Task",
+                "Resource": lambda_arn("slow"),
+                "TimeoutSeconds": 2,
+                "Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "TimedOut"}],
+                "End": True,
+            },
+            "TimedOut": {"Type": "Pass", "Result": "timed out", "End": True},
+        },
+    }
+    try:
+        started = time.monotonic()
+        record = runtime.run(definition, {})
+        elapsed = time.monotonic() - started
+    finally:
+        release.set()
+        runtime.close()
+    assert record.output == "timed out"
+    assert elapsed < 2  # the 2 s timeout, scaled by 0.02, fired long before the handler ended
+    assert "LambdaFunctionTimedOut" in types(runtime, record)
+
+
+def test_wait_state_waits_the_given_seconds(runtime: EmbeddedRuntime) -> None:
+    definition = {
+        "StartAt": "W",
+        "States": {
+            "W": {"Type": "Wait", "SecondsPath": "$.delay", "Next": "P"},
+            "P": {"Type": "Pass", "End": True},
+        },
+    }
+    record = runtime.run(definition, {"delay": 90})
+    events = runtime.history(record)
+    entered = next(e for e in events if e["type"] == "WaitStateEntered")["timestamp"]
+    exited = next(e for e in events if e["type"] == "WaitStateExited")["timestamp"]
+    assert exited - entered == pytest.approx(90)
+
+
+def test_map_honours_max_concurrency(handlers: HandlerRegistry) -> None:
+    lock = threading.Lock()
+    running = [0]
+    peak = [0]
+
+    def work(event: Any, ctx: Any) -> Any:
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        time.sleep(0.02)
+        with lock:
+            running[0] -= 1
+        return event * 10
+
+    handlers.register("work", work)
+    runtime = EmbeddedRuntime(handlers)
+    definition = {
+        "StartAt": "M",
+        "States": {
+            "M": {
+                "Type": "Map",
+                "MaxConcurrency": 3,
+                "End": True,
+                "ItemProcessor": {
+                    "StartAt": "W",
+                    "States": {"W": {"Type": "Task", "Resource": lambda_arn("work"), "End": True}},
+                },
+            }
+        },
+    }
+    try:
+        record = runtime.run(definition, list(range(12)))
+    finally:
+        runtime.close()
+    assert record.output == [i * 10 for i in range(12)]
+    assert peak[0] == 3
+
+
+def test_stop_execution_aborts_and_later_steps_change_nothing(runtime: EmbeddedRuntime) -> None:
+    definition = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 60, "End": True}}}
+    record = runtime.start(definition, {})
+    runtime.engine.stop_execution(record.arn, error="Manual", cause="operator")
+    final = runtime.wait(record)
+    assert final.status == ExecutionStatus.ABORTED
+    assert types(runtime, final)[-1] == "ExecutionAborted"
+    assert "WaitStateExited" not in types(runtime, final)
+
+
+def test_output_over_the_payload_limit_fails_with_data_limit_exceeded() -> None:
+    runtime = EmbeddedRuntime(settings=EngineSettings(max_payload_bytes=1024))
+    definition = {
+        "StartAt": "Big",
+        "States": {"Big": {"Type": "Pass", "Result": "x" * 2000, "End": True}},
+    }
+    record = runtime.run(definition, {})
+    assert record.status == ExecutionStatus.FAILED
+    assert record.error == "States.DataLimitExceeded"
+    assert "'Big'" in (record.cause or "")
+
+
+def test_a_duplicated_step_message_changes_nothing(runtime: EmbeddedRuntime) -> None:
+    record = runtime.start(chain(3), {})
+    duplicate = Message(record.arn, "0", 0, Kind.ENTER)
+    runtime.dispatcher.send(duplicate)  # the same ENTER the start already queued
+    final = runtime.wait(record)
+    before = runtime.history(final)
+    runtime.engine.handle(duplicate)  # and once more after the end
+    assert runtime.history(final) == before
+    assert [e["type"] for e in before].count("PassStateEntered") == 3
+
+
+def test_long_pure_loop_yields_between_steps_and_finishes() -> None:
+    runtime = EmbeddedRuntime(settings=EngineSettings(inline_budget=50))
+    definition = {
+        "StartAt": "Inc",
+        "States": {
+            "Inc": {
+                "Type": "Pass",
+                "Parameters": {"i.$": "States.MathAdd($.i, 1)"},
+                "Next": "Check",
+            },
+            "Check": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.i", "NumericLessThan": 300, "Next": "Inc"}],
+                "Default": "Done",
+            },
+            "Done": {"Type": "Succeed"},
+        },
+    }
+    record = runtime.run(definition, {"i": 0})
+    assert record.output == {"i": 300}
+    assert record.transitions == 601
+
+
+def test_input_over_the_payload_limit_is_refused_and_nothing_starts() -> None:
+    from scheduler.engine.engine import InvalidExecutionInput
+
+    runtime = EmbeddedRuntime(settings=EngineSettings(max_payload_bytes=100))
+    with pytest.raises(InvalidExecutionInput, match="over the 100-byte payload limit"):
+        runtime.start(chain(2), {"blob": "x" * 200})
+    assert runtime.store.list_executions() == []
