@@ -15,6 +15,8 @@ class Advance:
 
     output: Any
     next: str | None
+    assigned: dict[str, Any] | None = None
+    """Variables the state's `Assign` sets (visible to the states after it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +44,7 @@ class WaitUntil:
     due: float
     output: Any
     next: str | None
+    assigned: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +78,7 @@ class Caught:
 
     output: Any
     next: str
+    assigned: dict[str, Any] | None = None
 
 
 Outcome = Advance | Failure | InvokeTask | WaitUntil | FanOut

@@ -187,7 +187,8 @@ class Engine:
         pending = run.pending or {}
         run.pending = None
         state = machine.states[run.state]
-        if self._leave(step, run, state, Advance(pending.get("output"), pending.get("next"))):
+        resumed = Advance(pending.get("output"), pending.get("next"), pending.get("assigned"))
+        if self._leave(step, run, state, resumed):
             self._run_states(step, machine, run, entering=True)
 
     def _on_task_done(self, step: Step, machine: StateMachine, run: Run, message: Message) -> None:
@@ -274,7 +275,8 @@ class Engine:
                 if outcome.due > step.now:
                     self._sleep(step, run, outcome)
                     return
-                if not self._leave(step, run, state, Advance(outcome.output, outcome.next)):
+                leave = Advance(outcome.output, outcome.next, outcome.assigned)
+                if not self._leave(step, run, state, leave):
                     return
             elif isinstance(outcome, Failure):
                 self._fail_run(step, run, outcome.error, outcome.cause)
@@ -307,11 +309,16 @@ class Engine:
 
     def _leave(self, step: Step, run: Run, state: AnyState, outcome: Advance) -> bool:
         """Exit `state` with the outcome's output; True when the run goes on to `next`."""
-        if self._too_large(outcome.output):
+        # An output that is the state's input unchanged was already within the limit.
+        if outcome.output is not run.input and self._too_large(outcome.output):
             error = data_limit_error(state.name)
             self._fail_run(step, run, error.error, error.cause)
             return False
-        step.event(run, events.exited(state.type), {"name": state.name, "output": outcome.output})
+        details: dict[str, Any] = {"name": state.name, "output": outcome.output}
+        if outcome.assigned:
+            run.variables = {**run.variables, **outcome.assigned}
+            details["assignedVariables"] = outcome.assigned
+        step.event(run, events.exited(state.type), details)
         if outcome.next is None:
             self._finish_run(step, run, outcome.output)
             return False
@@ -360,7 +367,8 @@ class Engine:
         if failed_event is not None:
             step.event(run, failed_event)
         if isinstance(decision, Caught):
-            return self._leave(step, run, state, Advance(decision.output, decision.next))
+            caught = Advance(decision.output, decision.next, decision.assigned)
+            return self._leave(step, run, state, caught)
         self._fail_run(step, run, decision.error, decision.cause)
         return False
 
@@ -378,7 +386,7 @@ class Engine:
             step.writes.timers.append((due, message))
 
     def _sleep(self, step: Step, run: Run, outcome: WaitUntil) -> None:
-        run.pending = {"output": outcome.output, "next": outcome.next}
+        run.pending = {"output": outcome.output, "next": outcome.next, "assigned": outcome.assigned}
         self._schedule(step, run, outcome.due - step.now, Kind.WAKE, RunStatus.TIMER)
 
     def _invoke(self, step: Step, run: Run, state: TaskState, outcome: InvokeTask) -> None:
@@ -486,8 +494,8 @@ class Engine:
 
     def _scope(self, step: Step, run: Run, state: AnyState) -> Scope:
         if not self.machines.uses_context(state):
-            return Scope(run.input)
-        return Scope(run.input, context_object(step.record, run, state))
+            return Scope(run.input, {}, run.variables)
+        return Scope(run.input, context_object(step.record, run, state), run.variables)
 
     def _too_large(self, value: Any) -> bool:
         if value is None or isinstance(value, bool | int | float):

@@ -36,6 +36,9 @@ def format_details(details: dict[str, Any]) -> dict[str, Any]:
             formatted[key + "Details"] = {"truncated": False}
         elif key == "parameters":
             formatted[key] = _json(value)
+        elif key == "assignedVariables":
+            formatted[key] = {name: _json(v) for name, v in value.items()}
+            formatted["assignedVariablesDetails"] = {"truncated": False}
         else:
             formatted[key] = value
     return formatted

@@ -88,6 +88,9 @@ class Run:
     """Inside a Distributed Map: its events belong to the map run, not this history."""
     iteration_of: str | None = None
     """The Map state this run is an iteration of, announced by MapIterationStarted."""
+    variables: dict[str, Any] = field(default_factory=dict)
+    """Workflow variables in scope (`Assign`); a child run starts with a copy of its
+    parent's, and what it assigns never flows back out (AWS's scoping)."""
 
 
 @dataclass(slots=True)
