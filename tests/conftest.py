@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.cluster import Cluster, ClusterRuntime, RedisServer
+from tests.cluster import ClusterRuntime
 from tests.conformance.cases import conformance_dir, handler_table, load_cases
+from workers.local_cluster import Cluster, RedisServer
 
 ENGINE_HANDLERS = Path(__file__).parent / "scheduler" / "engine" / "handlers.py"
 

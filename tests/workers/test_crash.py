@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from scheduler.engine.records import ExecutionStatus
-from tests.cluster import Cluster, ClusterRuntime, RedisServer
+from tests.cluster import ClusterRuntime
+from workers.local_cluster import Cluster, RedisServer
 
 LAMBDA = "arn:aws:lambda:us-east-1:123456789012:function:slow_add"
 
