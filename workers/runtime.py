@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import redis
 
@@ -41,7 +41,8 @@ def build_runtime(settings: Settings, handlers: HandlerRegistry | None = None) -
     )
     broker = os.environ.get("STEPLINE_BROKER_URL") or url
     dispatcher = CeleryDispatcher(make_app(broker))
-    engine = Engine(store, dispatcher, settings=settings.engine_settings())
+    engine_settings = replace(settings.engine_settings(), express_in_one_step=True)
+    engine = Engine(store, dispatcher, settings=engine_settings)
     if handlers is None:
         handlers = HandlerRegistry()
         handlers.load_all(settings.handler_paths)
@@ -62,8 +63,6 @@ def worker_runtime() -> WorkerRuntime:
             extra = [p for p in os.environ.get("STEPLINE_HANDLERS", "").split(os.pathsep) if p]
             settings = load_settings()
             if extra:
-                from dataclasses import replace
-
                 settings = replace(settings, handler_paths=(*settings.handler_paths, *extra))
             _runtime = build_runtime(settings)
         return _runtime

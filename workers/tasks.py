@@ -5,16 +5,33 @@ from __future__ import annotations
 from typing import Any
 
 from scheduler.asl.errors import StatesError
-from scheduler.engine.messages import Kind, Message, TaskRequest
+from scheduler.engine.messages import Kind, Message, TaskRequest, key_of
+from scheduler.engine.records import ExecutionStatus
+from scheduler.express import run_in_memory
 from workers.app import app
-from workers.runtime import worker_runtime
+from workers.runtime import WorkerRuntime, worker_runtime
 
 
 @app.task(name="stepline.step")  # type: ignore[untyped-decorator]
 def step(args: list[Any]) -> None:
     """Apply one transition (a stale or duplicated message changes nothing)."""
     execution, run, seq, kind, data = args
-    worker_runtime().engine.handle(Message(execution, run, seq, Kind(kind), data))
+    message = Message(execution, run, seq, Kind(kind), data)
+    runtime = worker_runtime()
+    if message.kind == Kind.EXPRESS:
+        run_express(runtime, message)
+    else:
+        runtime.engine.handle(message)
+
+
+def run_express(runtime: WorkerRuntime, message: Message) -> None:
+    """A whole Express execution in this task; only its end is written to Redis."""
+    record = runtime.store.get_execution(message.execution)
+    if record is None or record.status != ExecutionStatus.RUNNING:
+        runtime.store.forget(key_of(message))
+        return
+    final, events = run_in_memory(record, runtime.invoker, runtime.engine.settings)
+    runtime.store.finish_express(final, events, key_of(message))
 
 
 @app.task(name="stepline.invoke")  # type: ignore[untyped-decorator]

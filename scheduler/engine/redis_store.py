@@ -54,6 +54,17 @@ def dumps(value: Any) -> str:
     return json.dumps(value, separators=_COMPACT, ensure_ascii=False)
 
 
+_FINISH_EXPRESS = """
+if redis.call('HGET', KEYS[1], 'status') ~= 'RUNNING' then return 0 end
+redis.call('DEL', KEYS[2])
+for i = 6, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
+redis.call('HSET', KEYS[1], 'end', ARGV[1], 'status', ARGV[2], 'transitions', ARGV[3],
+           'eid', ARGV[4])
+redis.call('ZREM', KEYS[3], ARGV[5])
+return 1
+"""
+
+
 def task_json(request: TaskRequest) -> str:
     """A task call as kept in Redis while in flight (the sweep re-sends it from here)."""
     return dumps(asdict(request))
@@ -111,6 +122,7 @@ class RedisStore:
         self.lease_seconds = lease_seconds
         script = resources.files("scheduler.engine").joinpath("commit.lua").read_text()
         self._commit_script = client.register_script(script)
+        self._finish_script = client.register_script(_FINISH_EXPRESS)
         self._definitions: dict[str, str] = {}
 
     @classmethod
@@ -239,6 +251,28 @@ class RedisStore:
         return None if record is None else record.definition
 
     # ----- writes ------------------------------------------------------------------------
+
+    def finish_express(self, record: ExecutionRecord, events: list[Event], consumed: str) -> bool:
+        """Keep an Express execution's end and history; False if it already ended."""
+        prefix = self._x(record.arn)
+        end = ExecutionEnd(
+            record.status.value, record.stop_date or 0.0, record.output, record.error, record.cause
+        )
+        lines = [
+            f"{e.id}|{e.previous_id}|{dumps([e.timestamp, e.type, e.details])}" for e in events
+        ]
+        done = self._finish_script(
+            keys=[prefix + "exec", prefix + "events", self.outbox_key],
+            args=[
+                dumps(asdict(end)),
+                record.status.value,
+                record.transitions,
+                len(events) + 1,
+                consumed,
+                *lines,
+            ],
+        )
+        return bool(done)
 
     def forget(self, key: str) -> None:
         """Drop an in-flight message that turned out stale (its step had nothing to do)."""

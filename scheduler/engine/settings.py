@@ -18,3 +18,6 @@ class EngineSettings:
     inline_budget: int = 1000
     """States applied in one step before the step yields to other work."""
     unknown_fields_are_errors: bool = True
+    express_in_one_step: bool = False
+    """Run each Express execution inside one step with no per-transition persistence
+    (the distributed configuration); the embedded engine runs it like any other."""
