@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
 from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
-from jsonpath_ng.ext import parse as jsonpath_parse
 from jsonpath_ng.ext.filter import OPERATOR_MAP, Expression, Filter
+from jsonpath_ng.ext.parser import parse as jsonpath_parse
 from jsonpath_ng.jsonpath import DatumInContext, Fields, Index, JSONPath, Slice
 
 from scheduler.asl.errors import SteplineError
@@ -132,7 +133,7 @@ def _missing(text: str, keys: tuple[Key, ...], depth: int) -> PathNotFound:
     return PathNotFound(text, normalized, f"Missing property in path {prefix}")
 
 
-class _StrictSlice(Slice):  # type: ignore[misc]
+class _StrictSlice(Slice):
     """`[*]` and slices as AWS evaluates them: over arrays (and `[*]` over object values).
 
     jsonpath-ng wraps a non-array into a one-element array first; AWS does not.
@@ -145,10 +146,10 @@ class _StrictSlice(Slice):  # type: ignore[misc]
             return [DatumInContext(v, path=Fields(k), context=datum) for k, v in value.items()]
         if not isinstance(value, list):
             return []
-        return list(super().find(datum))
+        return list(super().find(datum))  # type: ignore[no-untyped-call,unused-ignore]
 
 
-class _StrictIndex(Index):  # type: ignore[misc]
+class _StrictIndex(Index):
     """`[i]` (and `[i,j]`) inside an indefinite path: array elements only, negatives from the end.
 
     jsonpath-ng takes `len()` of whatever it meets, so a number or an out-of-range negative
@@ -167,6 +168,9 @@ class _StrictIndex(Index):  # type: ignore[misc]
         ]
 
 
+_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {str(k): v for k, v in OPERATOR_MAP.items()}
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
@@ -178,14 +182,14 @@ def _compare(op: str, left: Any, right: Any) -> bool:
     and raised TypeError comparing, say, a string with a number.
     """
     if op == "=~":
-        return bool(OPERATOR_MAP[op](left, right))
+        return bool(_OPERATORS[op](left, right))
     if _is_number(left) and _is_number(right):
-        return bool(OPERATOR_MAP[op](left, right))
+        return bool(_OPERATORS[op](left, right))
     if op in ("==", "=", "!="):
         same = _jayway_equal(left, right)
         return same if op != "!=" else not same
     if isinstance(left, str) and isinstance(right, str):
-        return bool(OPERATOR_MAP[op](left, right))
+        return bool(_OPERATORS[op](left, right))
     return False
 
 
@@ -201,7 +205,7 @@ def _jayway_equal(node: Any, literal: Any) -> bool:
     return type(node) is type(literal) and bool(node == literal)
 
 
-class _StrictExpression(Expression):  # type: ignore[misc]
+class _StrictExpression(Expression):
     """One `@...` test of a filter, compared as `_compare` does."""
 
     def find(self, datum: Any) -> list[Any]:
@@ -211,21 +215,30 @@ class _StrictExpression(Expression):  # type: ignore[misc]
         return [match for match in found if _compare(self.op, match.value, self.value)]
 
 
-class _StrictFilter(Filter):  # type: ignore[misc]
-    """`[?(...)]`: over an array's elements; an object is tested itself, as Jayway does."""
+class _StrictFilter(Filter):  # type: ignore[misc,unused-ignore]
+    """`[?(...)]` over an object tests the object itself, as Jayway does (jsonpath-ng tests
+    its values); over an array, each element, as jsonpath-ng does."""
 
     def find(self, datum: Any) -> list[Any]:
         datum = DatumInContext.wrap(datum)
-        value = datum.value
-        if isinstance(value, dict):
-            return [datum] if all(e.find(value) for e in self.expressions) else []
-        if not isinstance(value, list):
-            return []
-        return [
-            DatumInContext(item, path=Index(i), context=datum)
-            for i, item in enumerate(value)
-            if all(e.find(item) for e in self.expressions)
-        ]
+        if isinstance(datum.value, dict):
+            return [datum] if all(e.find(datum) for e in self.expressions) else []
+        return list(super().find(datum))  # type: ignore[no-untyped-call,unused-ignore]
+
+
+_COMPARISONS = frozenset({"==", "=", "!=", "<", "<=", ">", ">="})
+
+
+def _strict_test(test: Any) -> Any:
+    """A filter test: a comparison with a literal compares as `_compare` does; anything else
+    (existence, `=~`, and in newer jsonpath-ng `!`, `||` and path operands) stays as parsed."""
+    if (
+        type(test) is Expression
+        and test.op in _COMPARISONS
+        and not isinstance(test.value, JSONPath)
+    ):
+        return _StrictExpression(_strict(test.target), test.op, test.value)
+    return test
 
 
 def _strict(expr: Any) -> Any:
@@ -235,9 +248,7 @@ def _strict(expr: Any) -> Any:
     if type(expr) is Index:
         return _StrictIndex(*expr.indices)
     if type(expr) is Filter:
-        return _StrictFilter(
-            [_StrictExpression(_strict(e.target), e.op, e.value) for e in expr.expressions]
-        )
+        return _StrictFilter([_strict_test(e) for e in expr.expressions])
     if isinstance(expr, JSONPath):
         for name, child in vars(expr).items():
             if isinstance(child, JSONPath):
@@ -248,9 +259,15 @@ def _strict(expr: Any) -> Any:
 _AND = re.compile(r"""('[^']*'|"[^"]*")|&&""")
 
 
-def _jsonpath_ng_syntax(rest: str) -> str:
-    """Jayway's `&&` in filters is jsonpath-ng's `&` (quoted text left alone)."""
-    return _AND.sub(lambda m: m.group(1) or "&", rest)
+def _parse(rest: str) -> Any:
+    """jsonpath-ng's parse of `$` + `rest`; older releases know Jayway's `&&` only as `&`."""
+    try:
+        return jsonpath_parse("$" + rest)
+    except Exception:
+        translated = _AND.sub(lambda m: m.group(1) or "&", rest)
+        if translated == rest:
+            raise
+        return jsonpath_parse("$" + translated)
 
 
 def _split_simple(rest: str) -> tuple[Key, ...] | None:
@@ -285,7 +302,7 @@ def compile_path(text: str) -> Path:
     if keys is not None:
         return Path(text, root, keys=keys)
     try:
-        expr = _strict(jsonpath_parse("$" + _jsonpath_ng_syntax(rest)))
+        expr = _strict(_parse(rest))
     except (JsonPathLexerError, JsonPathParserError, Exception) as exc:  # noqa: BLE001
         raise PathSyntaxError(f"'{text}' is not a valid JSONPath: {exc}") from exc
     return Path(text, root, expr=expr, definite=_INDEFINITE.search(rest) is None)
