@@ -180,6 +180,26 @@ def command_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def command_server(args: argparse.Namespace) -> int:
+    """`stepline server`: the AWS Step Functions API and the embedded engine, one process."""
+    from scheduler.api import serve
+
+    settings = load_settings(args.config)
+    if settings.redis_url:
+        print("stepline: REDIS_URL is set, but `stepline server` runs the embedded engine: "
+              "executions live in this process's memory", file=sys.stderr)
+    registry = _registry(settings, args.handlers)
+    return serve(settings, registry, host=args.host, port=args.port)
+
+
+def command_api(args: argparse.Namespace) -> int:
+    """`stepline api`: the API alone, for a cluster on Redis (not available yet)."""
+    raise UsageError(
+        "`stepline api` (the API alone, over the Redis engine) is not available yet; "
+        "run `stepline server` for the API with the embedded engine"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The `stepline` argument parser."""
     parser = argparse.ArgumentParser(
@@ -213,6 +233,20 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("definition", help="state machine definition file (ASL JSON)")
     validate.add_argument("--json", action="store_true", help="print diagnostics as JSON")
     validate.set_defaults(func=command_validate)
+
+    server = commands.add_parser(
+        "server", parents=[common], help="serve the AWS Step Functions API (embedded engine)"
+    )
+    server.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    server.add_argument("--port", type=int, default=8083, help="port to listen on")
+    server.add_argument("--handlers", action="append", default=[], metavar="FILE_OR_MODULE",
+                        help="register every top-level function as a Lambda handler (repeatable)")
+    server.set_defaults(func=command_server)
+
+    api = commands.add_parser("api", parents=[common], help="serve the API alone (Redis engine)")
+    api.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    api.add_argument("--port", type=int, default=8083, help="port to listen on")
+    api.set_defaults(func=command_api)
     return parser
 
 
