@@ -200,6 +200,54 @@ def command_api(args: argparse.Namespace) -> int:
     )
 
 
+def _cluster_environment(args: argparse.Namespace) -> None:
+    """Pass `--config` on to the Celery processes (they read settings themselves)."""
+    load_settings(args.config)  # refuse a bad config before starting anything
+    if args.config:
+        os.environ["STEPLINE_CONFIG"] = str(Path(args.config).resolve())
+
+
+def command_worker(args: argparse.Namespace) -> int:
+    """`stepline worker`: a Celery worker running steps and task calls from $REDIS_URL."""
+    from workers.main import run_worker
+
+    _cluster_environment(args)
+    handlers = [str(Path(h).resolve()) if Path(h).exists() else h for h in args.handlers]
+    run_worker(handlers, args.concurrency, args.queues.split(","), args.loglevel, args.pool)
+    return EXIT_OK
+
+
+def command_scheduler(args: argparse.Namespace) -> int:
+    """`stepline scheduler`: fires due timers and re-sends lost steps, until SIGTERM."""
+    from workers.main import run_scheduler
+
+    _cluster_environment(args)
+    run_scheduler()
+    return EXIT_OK
+
+
+def _add_cluster_commands(commands: Any, common: argparse.ArgumentParser) -> None:
+    from workers.app import STEPS_QUEUE, TASKS_QUEUE
+
+    worker = commands.add_parser(
+        "worker", parents=[common], help="run a Celery worker for the Redis engine ($REDIS_URL)"
+    )
+    worker.add_argument("--handlers", action="append", default=[], metavar="FILE_OR_MODULE",
+                        help="register every top-level function as a Lambda handler (repeatable)")
+    worker.add_argument("--concurrency", type=int, default=None,
+                        help="worker processes (default: one per CPU)")
+    worker.add_argument("--queues", default=f"{STEPS_QUEUE},{TASKS_QUEUE}",
+                        help="queues to consume, comma-separated (split steps and task calls "
+                        "across workers by giving each its own)")
+    worker.add_argument("--pool", default="prefork", help="Celery pool (prefork, solo, threads)")
+    worker.add_argument("--loglevel", default="INFO", help="log level")
+    worker.set_defaults(func=command_worker)
+    scheduler = commands.add_parser(
+        "scheduler", parents=[common], help="fire timers and recover lost steps ($REDIS_URL)"
+    )
+    scheduler.set_defaults(func=command_scheduler)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The `stepline` argument parser."""
     parser = argparse.ArgumentParser(
@@ -247,6 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
     api.add_argument("--host", default="127.0.0.1", help="address to listen on")
     api.add_argument("--port", type=int, default=8083, help="port to listen on")
     api.set_defaults(func=command_api)
+    _add_cluster_commands(commands, common)
     return parser
 
 

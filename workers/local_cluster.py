@@ -91,7 +91,7 @@ class Cluster:
         self.log_folder.mkdir(parents=True, exist_ok=True)
         log = open(self.log_folder / f"{name}.log", "ab")  # noqa: SIM115 - owned by the process
         return subprocess.Popen(
-            [sys.executable, "-m", "workers", *args],
+            [sys.executable, "-m", "scheduler.cli", *args],
             cwd=REPO,
             env=self.env,
             stdout=log,
