@@ -74,6 +74,7 @@ for _, parent in ipairs(c.drop_fanouts) do drop_fanout(parent) end
 
 if c.end_status ~= '' then
   redis.call('HSET', exec_key, 'status', c.end_status, 'end', c.end_blob)
+  redis.call('PUBLISH', c.ends_channel, c.arn)
 end
 
 if c.drop_all then

@@ -78,6 +78,7 @@ class Engine:
         self.settings = settings or EngineSettings()
         self.random = random
         self.machines = MachineCache(self.settings.unknown_fields_are_errors)
+        self.observers: list[Callable[[StepWrites], None]] = []
 
     # ----- starting ------------------------------------------------------------------------
 
@@ -164,12 +165,19 @@ class Engine:
         handler(self, step, machine, run, message)
         self._commit(step)
 
+    def add_observer(self, observer: Callable[[StepWrites], None]) -> None:
+        """Call `observer(writes)` after every step that commits (history, metrics, logs,
+        waiting for ends: `writes.end` is set when the step ended the execution)."""
+        self.observers.append(observer)
+
     def _commit(self, step: Step) -> None:
         produced = self.store.commit(step.writes)
         if produced is None:
             if step.writes.consumed:
                 self.store.forget(step.writes.consumed)
             return
+        for observer in self.observers:
+            observer(step.writes)
         self._deliver(step.writes)
         for message in produced:
             self.dispatcher.send(message)

@@ -26,6 +26,7 @@ class MemoryStore:
         self._fanouts: dict[str, dict[str, Fanout]] = {}
         self._events: dict[str, list[Event]] = {}
         self._next_event: dict[str, int] = {}
+        self._by_machine: dict[str, list[str]] = {}
 
     def create_execution(self, writes: StepWrites) -> bool:
         arn = writes.execution.arn
@@ -33,6 +34,7 @@ class MemoryStore:
             if arn in self._executions:
                 return False
             self._executions[arn] = writes.execution
+            self._by_machine.setdefault(writes.execution.state_machine_arn, []).append(arn)
             self._runs[arn] = {}
             self._fanouts[arn] = {}
             self._events[arn] = []
@@ -43,14 +45,23 @@ class MemoryStore:
     def get_execution(self, arn: str) -> ExecutionRecord | None:
         return self._executions.get(arn)
 
-    def list_executions(self, state_machine_arn: str | None = None) -> list[ExecutionRecord]:
+    def list_executions(
+        self,
+        state_machine_arn: str | None = None,
+        status: str | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[ExecutionRecord]:
         with self._lock:
-            found = [
-                e
-                for e in self._executions.values()
-                if state_machine_arn is None or e.state_machine_arn == state_machine_arn
-            ]
-        return sorted(found, key=lambda e: e.start_date, reverse=True)
+            arns = (
+                self._by_machine.get(state_machine_arn, [])
+                if state_machine_arn is not None
+                else list(self._executions)
+            )
+            found = [self._executions[a] for a in reversed(arns)]
+        if status is not None:
+            found = [e for e in found if e.status == status]
+        return found[offset : None if limit is None else offset + limit]
 
     def load_step(self, arn: str, run_id: str) -> tuple[ExecutionRecord | None, Run | None]:
         return self._executions.get(arn), self.load_run(arn, run_id)

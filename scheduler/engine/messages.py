@@ -17,7 +17,7 @@ class Kind(StrEnum):
     TIMEOUT = "timeout"  # a task's TimeoutSeconds elapsed
     JOIN = "join"  # every branch/iteration finished (or one failed)
     EXEC_TIMEOUT = "exec_timeout"  # the execution's TimeoutSeconds elapsed
-    EXPRESS = "express"      # run a whole Express execution in this one step
+    EXPRESS = "express"  # run a whole Express execution in this one step
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ Keys, under a configurable prefix P (default `stepline:`):
     P x:ARN:res:RUN     hash: child index -> result JSON
     P def:SHA256        string: a definition text (executions keep theirs)
     P executions        sorted set: ARN by start time
+    P machine:ARN       sorted set: a state machine's executions by start time
     P timers            sorted set: message key by due time
     P outbox            sorted set: message key by lease deadline (in flight)
     P tasks             hash: task-call key -> task call JSON (in flight)
@@ -57,10 +58,11 @@ def dumps(value: Any) -> str:
 _FINISH_EXPRESS = """
 if redis.call('HGET', KEYS[1], 'status') ~= 'RUNNING' then return 0 end
 redis.call('DEL', KEYS[2])
-for i = 6, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
+for i = 7, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
 redis.call('HSET', KEYS[1], 'end', ARGV[1], 'status', ARGV[2], 'transitions', ARGV[3],
            'eid', ARGV[4])
 redis.call('ZREM', KEYS[3], ARGV[5])
+redis.call('PUBLISH', KEYS[4], ARGV[6])
 return 1
 """
 
@@ -147,6 +149,11 @@ class RedisStore:
     def tasks_key(self) -> str:
         return self.prefix + "tasks"
 
+    @property
+    def ends_channel(self) -> str:
+        """Pub/sub channel: the ARN of every execution that ends, when it ends."""
+        return self.prefix + "ends"
+
     # ----- reads -------------------------------------------------------------------------
 
     def definition(self, definition_id: str) -> str:
@@ -193,14 +200,27 @@ class RedisStore:
         record = self._record_from(fields)
         return record, (_run_from(stored) if stored else None)
 
-    def list_executions(self, state_machine_arn: str | None = None) -> list[ExecutionRecord]:
-        arns = self.client.zrevrange(self.prefix + "executions", 0, -1)
+    def list_executions(
+        self,
+        state_machine_arn: str | None = None,
+        status: str | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[ExecutionRecord]:
+        index = self.prefix + (
+            f"machine:{state_machine_arn}" if state_machine_arn else "executions"
+        )
+        arns = [str(a) for a in self.client.zrevrange(index, 0, -1)]
+        if status is not None:
+            pipe = self.client.pipeline(transaction=False)
+            for arn in arns:
+                pipe.hget(self._x(arn) + "exec", "status")
+            arns = [a for a, s in zip(arns, pipe.execute(), strict=True) if s == status]
+        arns = arns[offset : None if limit is None else offset + limit]
         pipe = self.client.pipeline(transaction=False)
         for arn in arns:
             pipe.hgetall(self._x(arn) + "exec")
-        records = [self._record_from(fields) for fields in pipe.execute()]
-        wanted = state_machine_arn
-        return [r for r in records if r and (wanted is None or r.state_machine_arn == wanted)]
+        return [r for r in (self._record_from(f) for f in pipe.execute()) if r is not None]
 
     def load_run(self, execution_arn: str, run_id: str) -> Run | None:
         stored = self.client.hget(self._x(execution_arn) + "runs", run_id)
@@ -262,13 +282,14 @@ class RedisStore:
             f"{e.id}|{e.previous_id}|{dumps([e.timestamp, e.type, e.details])}" for e in events
         ]
         done = self._finish_script(
-            keys=[prefix + "exec", prefix + "events", self.outbox_key],
+            keys=[prefix + "exec", prefix + "events", self.outbox_key, self.ends_channel],
             args=[
                 dumps(asdict(end)),
                 record.status.value,
                 record.transitions,
                 len(events) + 1,
                 consumed,
+                record.arn,
                 *lines,
             ],
         )
@@ -289,7 +310,12 @@ class RedisStore:
         produced = self._run_commit(writes, create=_record_json(record, definition_id))
         if produced is None:
             return False
-        self.client.zadd(self.prefix + "executions", {record.arn: record.start_date})
+        pipe = self.client.pipeline(transaction=False)
+        pipe.zadd(self.prefix + "executions", {record.arn: record.start_date})
+        pipe.zadd(
+            self.prefix + f"machine:{record.state_machine_arn}", {record.arn: record.start_date}
+        )
+        pipe.execute()
         return True
 
     def commit(self, writes: StepWrites) -> list[Message] | None:
@@ -358,6 +384,8 @@ class RedisStore:
             "drop_children_of": writes.drop_children_of,
             "drop_all": writes.drop_all_runs,
             "end_status": end.status if end else "",
+            "ends_channel": self.ends_channel,
+            "arn": arn,
             "end_blob": dumps(asdict(end)) if end else "",
             "timers": [[due, key_of(m)] for due, m in writes.timers],
             "outbox": outbox,

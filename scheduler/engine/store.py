@@ -76,8 +76,15 @@ class Store(Protocol):
     def get_execution(self, arn: str) -> ExecutionRecord | None:
         """The execution record, or None."""
 
-    def list_executions(self, state_machine_arn: str | None = None) -> list[ExecutionRecord]:
-        """Executions, newest first, optionally of one state machine."""
+    def list_executions(
+        self,
+        state_machine_arn: str | None = None,
+        status: str | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[ExecutionRecord]:
+        """Executions newest first, optionally of one machine and one status; a page of
+        them from `offset` (at most `limit`)."""
 
     def load_step(self, arn: str, run_id: str) -> tuple[ExecutionRecord | None, Run | None]:
         """The execution and one of its runs (one round trip where it matters)."""
