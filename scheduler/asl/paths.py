@@ -24,7 +24,7 @@ from typing import Any
 from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
 from jsonpath_ng.ext.filter import OPERATOR_MAP, Expression, Filter
 from jsonpath_ng.ext.parser import parse as jsonpath_parse
-from jsonpath_ng.jsonpath import DatumInContext, Fields, Index, JSONPath, Slice
+from jsonpath_ng.jsonpath import DatumInContext, Fields, JSONPath, Slice
 
 from scheduler.asl.errors import SteplineError
 
@@ -149,25 +149,6 @@ class _StrictSlice(Slice):
         return list(super().find(datum))  # type: ignore[no-untyped-call,unused-ignore]
 
 
-class _StrictIndex(Index):
-    """`[i]` (and `[i,j]`) inside an indefinite path: array elements only, negatives from the end.
-
-    jsonpath-ng takes `len()` of whatever it meets, so a number or an out-of-range negative
-    index raised TypeError/IndexError; Jayway (AWS's JSONPath) skips such nodes.
-    """
-
-    def find(self, datum: Any) -> list[Any]:
-        datum = DatumInContext.wrap(datum)
-        value = datum.value
-        if not isinstance(value, list):
-            return []
-        return [
-            DatumInContext(value[i], path=Index(i), context=datum)
-            for i in self.indices
-            if -len(value) <= i < len(value)
-        ]
-
-
 _OPERATORS: dict[str, Callable[[Any, Any], Any]] = {str(k): v for k, v in OPERATOR_MAP.items()}
 
 
@@ -176,10 +157,9 @@ def _is_number(value: Any) -> bool:
 
 
 def _compare(op: str, left: Any, right: Any) -> bool:
-    """A filter comparison as Jayway makes it: numbers with numbers, strings with strings.
-
-    jsonpath-ng coerced the node with `int()` when the literal was an integer (so 1.9 == 1)
-    and raised TypeError comparing, say, a string with a number.
+    """A filter comparison as Jayway (AWS's JSONPath) makes it: numbers order with numbers,
+    strings with strings, and `==` also holds between a number and a string spelling it
+    (RFC 9535, which jsonpath-ng follows, never equates a string and a number).
     """
     if op == "=~":
         return bool(_OPERATORS[op](left, right))
@@ -216,8 +196,8 @@ class _StrictExpression(Expression):
 
 
 class _StrictFilter(Filter):  # type: ignore[misc,unused-ignore]
-    """`[?(...)]` over an object tests the object itself, as Jayway does (jsonpath-ng tests
-    its values); over an array, each element, as jsonpath-ng does."""
+    """`[?(...)]` over an object tests the object itself, as Jayway does (jsonpath-ng, after
+    RFC 9535, tests its values); over an array, each element."""
 
     def find(self, datum: Any) -> list[Any]:
         datum = DatumInContext.wrap(datum)
@@ -242,11 +222,9 @@ def _strict_test(test: Any) -> Any:
 
 
 def _strict(expr: Any) -> Any:
-    """Replace jsonpath-ng's lenient slices, indexes and filters throughout an expression."""
+    """Replace jsonpath-ng's lenient slices and filters throughout an expression."""
     if isinstance(expr, Slice) and not isinstance(expr, _StrictSlice):
         return _StrictSlice(expr.start, expr.end, expr.step)
-    if type(expr) is Index:
-        return _StrictIndex(*expr.indices)
     if type(expr) is Filter:
         return _StrictFilter([_strict_test(e) for e in expr.expressions])
     if isinstance(expr, JSONPath):
@@ -254,20 +232,6 @@ def _strict(expr: Any) -> Any:
             if isinstance(child, JSONPath):
                 setattr(expr, name, _strict(child))
     return expr
-
-
-_AND = re.compile(r"""('[^']*'|"[^"]*")|&&""")
-
-
-def _parse(rest: str) -> Any:
-    """jsonpath-ng's parse of `$` + `rest`; older releases know Jayway's `&&` only as `&`."""
-    try:
-        return jsonpath_parse("$" + rest)
-    except Exception:
-        translated = _AND.sub(lambda m: m.group(1) or "&", rest)
-        if translated == rest:
-            raise
-        return jsonpath_parse("$" + translated)
 
 
 def _split_simple(rest: str) -> tuple[Key, ...] | None:
@@ -302,7 +266,7 @@ def compile_path(text: str) -> Path:
     if keys is not None:
         return Path(text, root, keys=keys)
     try:
-        expr = _strict(_parse(rest))
+        expr = _strict(jsonpath_parse("$" + rest))
     except (JsonPathLexerError, JsonPathParserError, Exception) as exc:  # noqa: BLE001
         raise PathSyntaxError(f"'{text}' is not a valid JSONPath: {exc}") from exc
     return Path(text, root, expr=expr, definite=_INDEFINITE.search(rest) is None)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from jsonpath_ng.ext import parse as jsonpath_parse
+from jsonpath_ng.ext.parser import parse as jsonpath_parse
 
 from scheduler.asl.paths import (
     PathNotFound,
@@ -186,7 +186,7 @@ def test_filter_with_jayway_double_ampersand() -> None:
 
 
 def test_filter_compares_numbers_exactly_not_truncated() -> None:
-    # An integer literal must not match 1.9 (jsonpath-ng compared int(1.9) == 1).
+    # An integer literal must not match 1.9 (jsonpath-ng before 1.16 compared int(1.9) == 1).
     items = {"a": [{"v": 1.9}, {"v": 1}, {"v": 1.0}]}
     assert find("$.a[?(@.v == 1)].v", items) == [1, 1.0]
 
