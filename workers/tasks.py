@@ -41,7 +41,7 @@ def invoke(request_fields: dict[str, Any]) -> None:
     runtime = worker_runtime()
     try:
         result = runtime.invoker(request.resource, request.payload, request.timeout_seconds)
-        data: dict[str, Any] = {"result": result}
+        data: dict[str, Any] = {"result": result, "submitted": request.callback}
     except StatesError as error:
         data = {"error": error.error, "cause": error.cause}
     except Exception as exc:  # noqa: BLE001 - an integration bug is the task's failure

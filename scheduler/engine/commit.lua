@@ -101,6 +101,7 @@ for _, f in ipairs(c.fanouts) do
 end
 
 for _, t in ipairs(c.timers) do redis.call('ZADD', timers_key, t[1], t[2]) end
+for _, a in ipairs(c.activity_tasks) do redis.call('RPUSH', a[1], a[2]) end
 for _, m in ipairs(c.outbox) do redis.call('ZADD', outbox_key, c.lease, m) end
 for _, t in ipairs(c.tasks) do
   redis.call('HSET', tasks_key, t[1], t[2])

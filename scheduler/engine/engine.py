@@ -50,6 +50,7 @@ from scheduler.engine.records import (
 from scheduler.engine.settings import EngineSettings
 from scheduler.engine.step import Step, data_limit_error
 from scheduler.engine.store import ExecutionEnd, StepWrites, Store, apply_end
+from scheduler.engine.tokens import base_resource, is_callback, make_token
 
 ROOT_RUN = "0"
 
@@ -165,6 +166,14 @@ class Engine:
         handler(self, step, machine, run, message)
         self._commit(step)
 
+    def handle_here(self, message: Message) -> None:
+        """Apply a step now in this thread when the store takes concurrent steps (Redis);
+        on the embedded store, queue it behind everything already sent (FIFO)."""
+        if getattr(self.store, "concurrent_steps", False):
+            self.handle(message)
+        else:
+            self.dispatcher.send(message)
+
     def add_observer(self, observer: Callable[[StepWrites], None]) -> None:
         """Call `observer(writes)` after every step that commits (history, metrics, logs,
         waiting for ends: `writes.end` is set when the step ended the execution)."""
@@ -211,6 +220,11 @@ class Engine:
         assert isinstance(state, TaskState)
         info = self.machines.resource(state.resource)
         data = message.data or {}
+        if data.get("submitted") and "error" not in data:
+            # A `.waitForTaskToken` call went out; the task ends with its token.
+            step.event(run, *events.task_submitted(info, data.get("result")))
+            step.save(run)
+            return
         if "error" in data:
             step.event(run, *events.task_failed(info, data["error"], data.get("cause")))
             self._after_error(
@@ -405,32 +419,84 @@ class Engine:
         self._schedule(step, run, outcome.due - step.now, Kind.WAKE, RunStatus.TIMER)
 
     def _invoke(self, step: Step, run: Run, state: TaskState, outcome: InvokeTask) -> None:
+        """Schedule the Task's work: a call, a callback call, or an activity task."""
         info = self.machines.resource(state.resource)
-        step.event(
-            run,
-            *events.task_scheduled(
-                info, outcome.payload, outcome.timeout_seconds, self.settings.region
-            ),
-        )
-        step.event(run, *events.task_started(info))
+        arn = step.record.arn
         run.seq += 1
         run.status = RunStatus.TASK
-        step.save(run)
-        arn = step.record.arn
-        step.writes.tasks.append(
-            TaskRequest(
-                arn,
-                run.id,
-                run.seq,
-                state.resource,
-                outcome.payload,
-                state.name,
-                outcome.timeout_seconds,
+        run.pending = None
+        if info.resource_type == "activity":
+            step.event(
+                run,
+                *events.activity_scheduled(
+                    state.resource,
+                    outcome.payload,
+                    outcome.timeout_seconds,
+                    outcome.heartbeat_seconds,
+                ),
             )
-        )
+            task = {"taskToken": make_token(arn, run.id, run.seq), "input": outcome.payload}
+            step.writes.activity_tasks.append((state.resource, json.dumps(task)))
+        else:
+            step.event(
+                run,
+                *events.task_scheduled(
+                    info, outcome.payload, outcome.timeout_seconds, self.settings.region
+                ),
+            )
+            step.event(run, *events.task_started(info))
+            step.writes.tasks.append(
+                TaskRequest(
+                    arn,
+                    run.id,
+                    run.seq,
+                    base_resource(state.resource),
+                    outcome.payload,
+                    state.name,
+                    outcome.timeout_seconds,
+                    is_callback(state.resource),
+                )
+            )
+        if outcome.heartbeat_seconds is not None:
+            beat = outcome.heartbeat_seconds * self.settings.time_scale
+            run.pending = {"heartbeat": beat, "heartbeat_due": step.now + beat}
+            step.writes.timers.append(
+                (step.now + beat, Message(arn, run.id, run.seq, Kind.HEARTBEAT))
+            )
+        step.save(run)
         if outcome.timeout_seconds is not None:
             due = step.now + outcome.timeout_seconds * self.settings.time_scale
             step.writes.timers.append((due, Message(arn, run.id, run.seq, Kind.TIMEOUT)))
+
+    def _on_heartbeat(self, step: Step, machine: StateMachine, run: Run, message: Message) -> None:
+        """A beat from SendTaskHeartbeat moves the deadline; the timer checks it."""
+        pending = run.pending or {}
+        if "heartbeat" not in pending:
+            return
+        if message.data and message.data.get("beat"):
+            pending["heartbeat_due"] = step.now + pending["heartbeat"]
+            step.save(run)
+            return
+        if step.now < pending["heartbeat_due"]:
+            step.writes.timers.append(
+                (
+                    pending["heartbeat_due"],
+                    Message(step.record.arn, run.id, run.seq, Kind.HEARTBEAT),
+                )
+            )
+            return
+        state = machine.states[run.state]
+        assert isinstance(state, TaskState)
+        error = StatesError(ErrorName.HEARTBEAT_TIMEOUT, None)
+        info = self.machines.resource(state.resource)
+        step.event(run, *events.task_timed_out(info, error.error, error.cause))
+        self._after_error(step, machine, run, state, error)
+
+    def _on_activity_started(
+        self, step: Step, machine: StateMachine, run: Run, message: Message
+    ) -> None:
+        step.event(run, "ActivityStarted", {"workerName": (message.data or {}).get("worker")})
+        step.save(run)
 
     def _fan_out(
         self, step: Step, run: Run, state: ParallelState | MapState, outcome: FanOut
@@ -510,7 +576,11 @@ class Engine:
     def _scope(self, step: Step, run: Run, state: AnyState) -> Scope:
         if not self.machines.uses_context(state):
             return Scope(run.input, {}, run.variables)
-        return Scope(run.input, context_object(step.record, run, state), run.variables)
+        context = context_object(step.record, run, state)
+        if isinstance(state, TaskState) and self.machines.issues_token(state):
+            # The token names the step the task will wait at (after _invoke's bump).
+            context["Task"] = {"Token": make_token(step.record.arn, run.id, run.seq + 1)}
+        return Scope(run.input, context, run.variables)
 
     def _too_large(self, value: Any) -> bool:
         if value is None or isinstance(value, bool | int | float):
@@ -527,4 +597,6 @@ _HANDLERS: dict[Kind, Callable[[Engine, Step, StateMachine, Run, Message], None]
     Kind.TASK_DONE: Engine._on_task_done,
     Kind.TIMEOUT: Engine._on_timeout,
     Kind.JOIN: Engine._on_join,
+    Kind.HEARTBEAT: Engine._on_heartbeat,
+    Kind.ACTIVITY_STARTED: Engine._on_activity_started,
 }

@@ -58,6 +58,8 @@ def task_started(info: ResourceInfo) -> tuple[str, dict[str, Any] | None]:
 def task_succeeded(info: ResourceInfo, output: Any) -> tuple[str, dict[str, Any]]:
     if info.is_lambda_function:
         return "LambdaFunctionSucceeded", {"output": output}
+    if info.resource_type == "activity":
+        return "ActivitySucceeded", {"output": output}
     return "TaskSucceeded", {
         "resourceType": info.resource_type,
         "resource": info.name,
@@ -71,6 +73,8 @@ def task_failed(info: ResourceInfo, error: str, cause: str | None) -> tuple[str,
         details["cause"] = cause
     if info.is_lambda_function:
         return "LambdaFunctionFailed", details
+    if info.resource_type == "activity":
+        return "ActivityFailed", details
     return "TaskFailed", {"resourceType": info.resource_type, "resource": info.name, **details}
 
 
@@ -80,6 +84,8 @@ def task_timed_out(info: ResourceInfo, error: str, cause: str | None) -> tuple[s
         details["cause"] = cause
     if info.is_lambda_function:
         return "LambdaFunctionTimedOut", details
+    if info.resource_type == "activity":
+        return "ActivityTimedOut", details
     return "TaskTimedOut", {"resourceType": info.resource_type, "resource": info.name, **details}
 
 
@@ -89,3 +95,24 @@ def error_details(error: str, cause: str | None) -> dict[str, Any]:
     if cause is not None:
         details["cause"] = cause
     return details
+
+
+def activity_scheduled(
+    resource: str, payload: Any, timeout: float | None, heartbeat: float | None
+) -> tuple[str, dict[str, Any]]:
+    """ActivityScheduled: the task waits in the activity's queue for a worker."""
+    details: dict[str, Any] = {"resource": resource, "input": payload}
+    if timeout is not None:
+        details["timeoutInSeconds"] = int(timeout)
+    if heartbeat is not None:
+        details["heartbeatInSeconds"] = int(heartbeat)
+    return "ActivityScheduled", details
+
+
+def task_submitted(info: ResourceInfo, output: Any) -> tuple[str, dict[str, Any]]:
+    """TaskSubmitted: a `.waitForTaskToken` call went out; the token will end it."""
+    return "TaskSubmitted", {
+        "resourceType": info.resource_type,
+        "resource": info.name,
+        "output": output,
+    }

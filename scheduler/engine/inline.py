@@ -64,7 +64,7 @@ class InlineDispatcher:
     def _call(self, request: TaskRequest) -> None:
         try:
             result = self.call_task(request.resource, request.payload, request.timeout_seconds)
-            data: dict[str, Any] = {"result": result}
+            data: dict[str, Any] = {"result": result, "submitted": request.callback}
         except StatesError as error:
             data = {"error": error.error, "cause": error.cause}
         except Exception as exc:  # noqa: BLE001 - an integration bug is the task's failure

@@ -11,6 +11,7 @@ import json
 from integrations.resources import ResourceInfo, describe_resource
 from scheduler.asl.model import AnyState, MapState, ParallelState, StateMachine
 from scheduler.asl.parse import load_definition
+from scheduler.engine.tokens import is_callback
 
 MachinePath = tuple[str | int, ...]
 
@@ -58,6 +59,11 @@ class MachineCache:
         if uses is None:
             uses = self._uses_context[id(state)] = "$$" in json.dumps(state.raw)
         return uses
+
+    def issues_token(self, state: AnyState) -> bool:
+        """Whether a Task gets `$$.Task.Token`: callback tasks and activities."""
+        resource = getattr(state, "resource", "")
+        return is_callback(resource) or self.resource(resource).resource_type == "activity"
 
     def resource(self, resource: str) -> ResourceInfo:
         """How history names a Task resource."""

@@ -7,6 +7,7 @@ wholesale, so the engine must treat loaded records as its own until it commits.
 from __future__ import annotations
 
 import threading
+from collections import defaultdict, deque
 from typing import Any
 
 from scheduler.engine.fanin import apply_report
@@ -27,6 +28,8 @@ class MemoryStore:
         self._events: dict[str, list[Event]] = {}
         self._next_event: dict[str, int] = {}
         self._by_machine: dict[str, list[str]] = {}
+        self._activity_tasks: defaultdict[str, deque[str]] = defaultdict(deque)
+        self._activity_ready = threading.Condition(self._lock)
 
     def create_execution(self, writes: StepWrites) -> bool:
         arn = writes.execution.arn
@@ -80,6 +83,13 @@ class MemoryStore:
     def forget(self, key: str) -> None:
         """Nothing is kept in flight here: the in-process dispatcher loses nothing."""
 
+    def take_activity_task(self, activity_arn: str, timeout: float) -> str | None:
+        with self._activity_ready:
+            queue = self._activity_tasks[activity_arn]
+            if not queue:
+                self._activity_ready.wait_for(lambda: bool(queue), timeout)
+            return queue.popleft() if queue else None
+
     def commit(self, writes: StepWrites) -> list[Message] | None:
         with self._lock:
             arn = writes.execution.arn
@@ -111,6 +121,10 @@ class MemoryStore:
             return []
         runs.update(writes.runs)
         fanouts.update(writes.fanouts)
+        for activity_arn, task in writes.activity_tasks:
+            self._activity_tasks[activity_arn].append(task)
+        if writes.activity_tasks:
+            self._activity_ready.notify_all()
         report = writes.child_report
         if report is None:
             return []

@@ -18,6 +18,8 @@ class Kind(StrEnum):
     JOIN = "join"  # every branch/iteration finished (or one failed)
     EXEC_TIMEOUT = "exec_timeout"  # the execution's TimeoutSeconds elapsed
     EXPRESS = "express"  # run a whole Express execution in this one step
+    HEARTBEAT = "heartbeat"  # a task's HeartbeatSeconds may have elapsed (or a beat came)
+    ACTIVITY_STARTED = "activity_started"  # a worker took an activity task
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +44,8 @@ class TaskRequest:
     payload: Any
     state_name: str
     timeout_seconds: float | None = None
+    callback: bool = False
+    """`.waitForTaskToken`: the call only submits the task; a token ends it."""
 
 
 def message_key(execution: str, run: str, seq: int, kind: str) -> str:

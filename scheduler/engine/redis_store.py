@@ -14,6 +14,7 @@ Keys, under a configurable prefix P (default `stepline:`):
     P timers            sorted set: message key by due time
     P outbox            sorted set: message key by lease deadline (in flight)
     P tasks             hash: task-call key -> task call JSON (in flight)
+    P activity:ARN      list: activity tasks waiting for GetActivityTask
 
 Each step commits with one Lua call (`commit.lua`): compare-and-set on the run's seq,
 event ids given out atomically, fan-in counted atomically, timers and in-flight messages
@@ -110,6 +111,9 @@ def _record_json(record: ExecutionRecord, definition_id: str) -> str:
 
 class RedisStore:
     """Redis implementation of the `Store` contract."""
+
+    concurrent_steps = True
+    """Any process may apply steps at any time: every commit is compare-and-set."""
 
     def __init__(
         self,
@@ -295,6 +299,10 @@ class RedisStore:
         )
         return bool(done)
 
+    def take_activity_task(self, activity_arn: str, timeout: float) -> str | None:
+        popped = self.client.blpop([self.prefix + "activity:" + activity_arn], timeout=timeout)
+        return None if popped is None else str(popped[1])
+
     def forget(self, key: str) -> None:
         """Drop an in-flight message that turned out stale (its step had nothing to do)."""
         pipe = self.client.pipeline(transaction=False)
@@ -388,6 +396,9 @@ class RedisStore:
             "arn": arn,
             "end_blob": dumps(asdict(end)) if end else "",
             "timers": [[due, key_of(m)] for due, m in writes.timers],
+            "activity_tasks": [
+                [self.prefix + "activity:" + a, task] for a, task in writes.activity_tasks
+            ],
             "outbox": outbox,
             "tasks": tasks,
             "outbox_prefix": arn + "|",

@@ -65,6 +65,8 @@ class StepWrites:
     messages: list[Message] = field(default_factory=list)
     timers: list[tuple[float, Message]] = field(default_factory=list)
     tasks: list[TaskRequest] = field(default_factory=list)
+    activity_tasks: list[tuple[str, str]] = field(default_factory=list)
+    """(activity ARN, task JSON) to queue for GetActivityTask."""
 
 
 class Store(Protocol):
@@ -107,6 +109,9 @@ class Store(Protocol):
 
     def forget(self, key: str) -> None:
         """A consumed message had nothing to do (stale): stop tracking it as in flight."""
+
+    def take_activity_task(self, activity_arn: str, timeout: float) -> str | None:
+        """The oldest queued task of an activity (JSON), waiting up to `timeout` seconds."""
 
     def history(self, execution_arn: str) -> list[Event]:
         """Every event of an execution, in id order."""

@@ -35,3 +35,8 @@ def slow_add(event: Any, context: Any) -> Any:
 
     time.sleep(event.get("pause", 0.02))
     return {"n": event["n"] + 1, "pause": event.get("pause", 0.02)}
+
+
+def remember_token(event: Any, context: Any) -> Any:
+    """A callback's call: returns what it was given (the token among it)."""
+    return event
