@@ -21,6 +21,40 @@ from scheduler.engine.memory_store import MemoryStore
 from scheduler.engine.records import ExecutionRecord, ExecutionStatus, StateMachineType
 
 
+def start_named(
+    engine: Engine,
+    account: Account,
+    definition: str | dict[str, Any],
+    input_value: Any = None,
+    *,
+    name: str | None = None,
+    machine_name: str = "stepline",
+    role_arn: str = "",
+    type_: StateMachineType = StateMachineType.STANDARD,
+) -> ExecutionRecord:
+    """Start an execution of `definition` as state machine `machine_name`, forming the
+    ARNs as AWS does (Express executions under `express:`). Raises ValueError when an
+    execution of that name exists."""
+    text = definition if isinstance(definition, str) else json.dumps(definition)
+    execution_name = name or str(uuid.uuid4())
+    if type_ == StateMachineType.EXPRESS:
+        arn = account.express_execution(machine_name, execution_name, str(uuid.uuid4()))
+    else:
+        arn = account.execution(machine_name, execution_name)
+    record = engine.start_execution(
+        arn=arn,
+        type_=type_,
+        name=execution_name,
+        state_machine_arn=account.state_machine(machine_name),
+        definition=text,
+        input_value={} if input_value is None else input_value,
+        role_arn=role_arn,
+    )
+    if record is None:
+        raise ValueError(f"an execution named '{execution_name}' already exists")
+    return record
+
+
 class EmbeddedRuntime:
     """An engine over the embedded store and the in-process dispatcher."""
 
@@ -50,24 +84,16 @@ class EmbeddedRuntime:
         type_: StateMachineType = StateMachineType.STANDARD,
     ) -> ExecutionRecord:
         """Validate the definition and start an execution (run it with `wait`)."""
-        text = definition if isinstance(definition, str) else json.dumps(definition)
-        execution_name = name or str(uuid.uuid4())
-        if type_ == StateMachineType.EXPRESS:
-            arn = self.account.express_execution(machine_name, execution_name, str(uuid.uuid4()))
-        else:
-            arn = self.account.execution(machine_name, execution_name)
-        record = self.engine.start_execution(
-            arn=arn,
-            type_=type_,
-            name=execution_name,
-            state_machine_arn=self.account.state_machine(machine_name),
-            definition=text,
-            input_value={} if input_value is None else input_value,
+        return start_named(
+            self.engine,
+            self.account,
+            definition,
+            input_value,
+            name=name,
+            machine_name=machine_name,
             role_arn=role_arn,
+            type_=type_,
         )
-        if record is None:
-            raise ValueError(f"an execution named '{execution_name}' already exists")
-        return record
 
     def wait(self, record: ExecutionRecord, timeout: float | None = None) -> ExecutionRecord:
         """Drive the engine until `record` is no longer RUNNING."""

@@ -3,10 +3,8 @@ like the embedded runtime (`run`, `start`, `wait`, `history`)."""
 
 from __future__ import annotations
 
-import json
 import os
 import time
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,7 +12,8 @@ from scheduler.arns import Account
 from scheduler.config import load_settings
 from scheduler.engine.engine import Engine
 from scheduler.engine.history import to_aws_event
-from scheduler.engine.records import ExecutionRecord, ExecutionStatus, StateMachineType
+from scheduler.engine.records import ExecutionRecord, ExecutionStatus
+from scheduler.runtime import start_named
 from workers.runtime import WorkerRuntime, build_runtime
 
 
@@ -31,32 +30,9 @@ class ClusterRuntime:
         self.account = Account(settings.region, settings.account)
 
     def start(
-        self,
-        definition: str | dict[str, Any],
-        input_value: Any = None,
-        *,
-        name: str | None = None,
-        machine_name: str = "stepline",
-        role_arn: str = "",
-        type_: StateMachineType = StateMachineType.STANDARD,
+        self, definition: str | dict[str, Any], input_value: Any = None, **options: Any
     ) -> ExecutionRecord:
-        text = definition if isinstance(definition, str) else json.dumps(definition)
-        execution_name = name or str(uuid.uuid4())
-        if type_ == StateMachineType.EXPRESS:
-            arn = self.account.express_execution(machine_name, execution_name, str(uuid.uuid4()))
-        else:
-            arn = self.account.execution(machine_name, execution_name)
-        record = self.engine.start_execution(
-            arn=arn,
-            name=execution_name,
-            state_machine_arn=self.account.state_machine(machine_name),
-            definition=text,
-            input_value={} if input_value is None else input_value,
-            role_arn=role_arn,
-            type_=type_,
-        )
-        assert record is not None
-        return record
+        return start_named(self.engine, self.account, definition, input_value, **options)
 
     def wait(self, record: ExecutionRecord, timeout: float | None = 60) -> ExecutionRecord:
         deadline = time.monotonic() + (timeout or 60)
