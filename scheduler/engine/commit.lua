@@ -23,6 +23,13 @@ if c.create then
   if redis.call('EXISTS', exec_key) == 1 then return nil end
   redis.call('HSET', exec_key, 'record', c.record, 'status', 'RUNNING', 'eid', 1,
              'transitions', 0)
+elseif c.redrive then
+  local status = redis.call('HGET', exec_key, 'status')
+  if status ~= 'FAILED' and status ~= 'TIMED_OUT' and status ~= 'ABORTED' then
+    return nil
+  end
+  redis.call('HSET', exec_key, 'status', 'RUNNING', 'record', c.record)
+  redis.call('HDEL', exec_key, 'end')
 else
   if redis.call('HGET', exec_key, 'status') ~= 'RUNNING' then return nil end
   if c.run ~= '' then
@@ -80,12 +87,14 @@ end
 if c.drop_all then
   for _, id in ipairs(redis.call('SMEMBERS', fans_key)) do drop_fanout(id) end
   redis.call('DEL', runs_key, fans_key)
-  return {}
+  if not c.keep_root then return {} end
 end
 
 for _, r in ipairs(c.runs) do
   redis.call('HSET', runs_key, r[1], r[2] .. '|' .. real(r[3]) .. '|' .. real(r[4]) .. '|' .. r[5])
 end
+
+if c.drop_all then return {} end
 
 for _, f in ipairs(c.fanouts) do
   local parent, fields = f[1], f[2]

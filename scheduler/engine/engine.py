@@ -33,7 +33,7 @@ from scheduler.asl.outcome import (
     WaitUntil,
 )
 from scheduler.asl.scope import Scope
-from scheduler.engine import events
+from scheduler.engine import events, lifecycle
 from scheduler.engine.children import announce_iteration, report_to_parent, start_children
 from scheduler.engine.clock import Clock, SystemClock
 from scheduler.engine.context import context_object
@@ -154,6 +154,7 @@ class Engine:
                 "ExecutionTimedOut",
                 error=ErrorName.TIMEOUT,
                 cause="Execution timed out.",
+                root=run,
             )
             self._commit(step)
             return
@@ -516,7 +517,12 @@ class Engine:
     def _fail_run(self, step: Step, run: Run, error: str, cause: str | None) -> None:
         if run.parent is None:
             self._end_execution(
-                step, ExecutionStatus.FAILED, "ExecutionFailed", error=error, cause=cause
+                step,
+                ExecutionStatus.FAILED,
+                "ExecutionFailed",
+                error=error,
+                cause=cause,
+                root=run,
             )
             return
         report_to_parent(step, run, error=(error, cause))
@@ -530,46 +536,41 @@ class Engine:
         output: Any = None,
         error: str | None = None,
         cause: str | None = None,
+        root: Run | None = None,
     ) -> None:
-        """The execution ends: its last event, its final record, and no runs left."""
+        """The execution ends: its last event, its final record, and no runs left but,
+        after a failure, the top-level run at the state that failed (for a redrive)."""
         if status == ExecutionStatus.SUCCEEDED:
             details: dict[str, Any] = {"output": output}
         else:
             details = events.error_details(error or "", cause)
-        root = self.store.load_run(step.record.arn, ROOT_RUN)
+        if root is None:
+            root = self.store.load_run(step.record.arn, ROOT_RUN)
         previous = step.last_event(root.last_event_id if root is not None else 0)
         step.event(None, event_type, details, previous=previous)
         end = ExecutionEnd(status, step.now, output, error, cause)
         step.writes.end = end
         step.writes.drop_all_runs = True
+        if status != ExecutionStatus.SUCCEEDED and root is not None:
+            root.status = RunStatus.DONE
+            step.save(root)
+            step.writes.keep_root = True
         apply_end(step.record, end)
 
     def stop_execution(
         self, arn: str, error: str | None = None, cause: str | None = None
     ) -> ExecutionRecord | None:
         """Abort a running execution (StopExecution); returns its record."""
-        record = self.store.get_execution(arn)
-        if record is None or record.status != ExecutionStatus.RUNNING:
-            return record
-        step = Step(self.store, record, self.clock.now())
-        details: dict[str, Any] = {}
-        if error is not None:
-            details["error"] = error
-        if cause is not None:
-            details["cause"] = cause
-        root = self.store.load_run(arn, ROOT_RUN)
-        step.event(
-            None,
-            "ExecutionAborted",
-            details,
-            previous=root.last_event_id if root is not None else 0,
-        )
-        end = ExecutionEnd(ExecutionStatus.ABORTED, step.now, None, error, cause)
-        step.writes.end = end
-        step.writes.drop_all_runs = True
-        apply_end(record, end)
+        return lifecycle.stop_execution(self, arn, error, cause)
+
+    def redrive_execution(self, arn: str) -> ExecutionRecord:
+        """Restart a failed, timed-out or aborted execution at the state where it stopped
+        (RedriveExecution). Raises NotRedrivable."""
+        return lifecycle.redrive_execution(self, arn)
+
+    def commit(self, step: Step) -> None:
+        """Commit a step built outside the message loop (stop, redrive)."""
         self._commit(step)
-        return record
 
     # ----- helpers -------------------------------------------------------------------------
 

@@ -97,6 +97,8 @@ class MemoryStore:
                 current = self._runs.get(arn, {}).get(writes.run_id)
                 if current is None:
                     return None
+            if writes.redrive:
+                self._executions[arn] = writes.execution
             return self._apply(writes)
 
     def _apply(self, writes: StepWrites) -> list[Message]:
@@ -118,6 +120,8 @@ class MemoryStore:
         if writes.drop_all_runs:
             runs.clear()
             fanouts.clear()
+            if writes.keep_root:
+                runs.update(writes.runs)
             return []
         runs.update(writes.runs)
         fanouts.update(writes.fanouts)

@@ -303,6 +303,10 @@ class RedisStore:
         popped = self.client.blpop([self.prefix + "activity:" + activity_arn], timeout=timeout)
         return None if popped is None else str(popped[1])
 
+    def _record_text(self, record: ExecutionRecord) -> str:
+        definition_id = hashlib.sha256(record.definition.encode()).hexdigest()
+        return _record_json(record, definition_id)
+
     def forget(self, key: str) -> None:
         """Drop an in-flight message that turned out stale (its step had nothing to do)."""
         pipe = self.client.pipeline(transaction=False)
@@ -358,7 +362,9 @@ class RedisStore:
         end = writes.end
         return {
             "create": create is not None,
-            "record": create or "",
+            "redrive": writes.redrive,
+            "keep_root": writes.keep_root,
+            "record": create or (self._record_text(writes.execution) if writes.redrive else ""),
             "run": writes.run_id or "",
             "seq": writes.expected_seq if writes.expected_seq is not None else -1,
             "consumed": writes.consumed or "",

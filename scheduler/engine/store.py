@@ -58,6 +58,10 @@ class StepWrites:
     drop_fanouts: list[str] = field(default_factory=list)
     drop_children_of: list[str] = field(default_factory=list)
     drop_all_runs: bool = False
+    keep_root: bool = False
+    """With drop_all_runs: keep the top-level run (written in `runs`) for a redrive."""
+    redrive: bool = False
+    """The execution starts running again (RedriveExecution)."""
     consumed: str | None = None
     transitions: int = 0
     end: ExecutionEnd | None = None
