@@ -32,8 +32,15 @@ from datetime import date
 from typing import Any, Final
 
 from scheduler.asl.errors import StateRuntimeError, SteplineError
+from scheduler.asl.jsonata_fields import (
+    FieldValue,
+    compile_typed,
+    compile_value,
+    expect_boolean,
+)
 from scheduler.asl.paths import Path, PathNotFound, compile_path
 from scheduler.asl.scope import Scope
+from scheduler.asl.variables import Assign, compile_assign
 
 Test = Callable[[Scope], bool]
 """A compiled condition: reads what it needs from the scope, says whether it holds."""
@@ -53,6 +60,10 @@ class ChoiceRule:
     """The state to go to when the rule matches; None for rules nested in And/Or/Not."""
     kind: str = ""
     """The rule's operator (`And`, `Not`, `NumericEquals`...), for logs and diagnostics."""
+    assign: Assign | None = None
+    """The rule's own `Assign`, used instead of the state's when the rule matches."""
+    output: FieldValue | None = None
+    """A JSONata rule's own `Output`, used instead of the state's when the rule matches."""
 
     def matches(self, scope: Scope) -> bool:
         """Whether the rule holds. Raises StateRuntimeError when a path it reads is missing."""
@@ -232,7 +243,26 @@ def compile_choice_rule(rule: dict[str, Any]) -> ChoiceRule:
     """
     kind, test = _compile(rule)
     next_state = rule.get("Next")
-    return ChoiceRule(test, next_state if isinstance(next_state, str) else None, kind)
+    assign = compile_assign(rule["Assign"], jsonata=False) if "Assign" in rule else None
+    return ChoiceRule(test, next_state if isinstance(next_state, str) else None, kind, assign)
+
+
+def compile_jsonata_rule(rule: dict[str, Any], index: int) -> ChoiceRule:
+    """Compile a JSONata rule: `Condition` (true, false or an expression giving a boolean),
+    with its own `Assign` and `Output` applied when it matches."""
+    if "Condition" not in rule:
+        raise ChoiceRuleError("a JSONata choice rule needs a `Condition`")
+    at = f"Choices[{index}]"
+    condition = compile_typed(rule["Condition"], f"{at}/Condition", expect_boolean)
+    assign = None
+    if "Assign" in rule:
+        assign = compile_assign(rule["Assign"], jsonata=True, location=f"{at}/Assign")
+    output = None
+    if "Output" in rule:
+        output = compile_value(rule["Output"], f"{at}/Output")
+    return ChoiceRule(
+        lambda scope: bool(condition(scope)), rule.get("Next"), "Condition", assign, output
+    )
 
 
 def _compile(rule: Any) -> tuple[str, Test]:

@@ -10,6 +10,7 @@ from scheduler.asl.model import DataFlow
 from scheduler.asl.paths import Path, PathNotFound, ReferenceConflict, set_reference
 from scheduler.asl.payload import to_json
 from scheduler.asl.scope import Scope
+from scheduler.asl.variables import Assign, run_assign
 
 
 def _select(path: Path | None, scope: Scope) -> Any:
@@ -64,3 +65,13 @@ def output(flow: DataFlow, raw_input: Any, result: Any, scope: Scope) -> Any:
 def output_of_input(flow: DataFlow, selected: Any, scope: Scope) -> Any:
     """OutputPath over the (InputPath-selected) input, for states without a result."""
     return _select(flow.output_path, scope.with_input(selected))
+
+
+def leave_with_result(
+    flow: DataFlow, assign: Assign | None, scope: Scope, result: Any
+) -> tuple[Any, dict[str, Any] | None]:
+    """After a Task, Parallel or Map succeeded: ResultSelector, then Assign (reading the
+    selected result as `$`), then ResultPath and OutputPath. Returns (output, assigned)."""
+    selected = select_result(flow, result, scope)
+    assigned = run_assign(assign, scope.with_input(selected))
+    return output(flow, scope.input, selected, scope), assigned

@@ -54,6 +54,20 @@ class StateRuntimeError(StatesError):
         super().__init__(error, cause)
 
 
+class QueryEvaluationError(StateRuntimeError):
+    """`States.QueryEvaluationError`: a JSONata expression failed, or returned what its field
+    cannot take. `location` names the field (`Output/result`, `Items`, `Choices[0]/Condition`)
+    for the `EvaluationFailed` history event; None when AWS records none.
+
+    A subclass of StateRuntimeError so the engine prefixes the cause with the state's name
+    and entered event, as AWS does.
+    """
+
+    def __init__(self, cause: str, location: str | None = None) -> None:
+        super().__init__(cause, ErrorName.QUERY_EVALUATION_ERROR)
+        self.location = location
+
+
 def runtime_cause(state_name: str, entered_event_id: int, cause: str) -> str:
     """AWS's wording of a States.Runtime cause, naming the state and its entered event."""
     return (

@@ -1,4 +1,10 @@
-"""Parallel and Map: what to fan out, and how the results come back together."""
+"""Parallel and Map: what to fan out, and how the results come back together.
+
+JSONPath: InputPath, Parameters (Parallel), ItemsPath and ItemSelector (Map), the limits
+literal or by `*Path`. JSONata: Arguments (Parallel), Items and ItemSelector (Map), the
+limits literal or by expression; without Items a Map iterates over its input, which must
+be an array.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +12,10 @@ import math
 import re
 from typing import Any
 
+from scheduler.asl import jsonata_flow
 from scheduler.asl.dataflow import effective_input
-from scheduler.asl.errors import ErrorName, StateRuntimeError, StatesError
+from scheduler.asl.errors import ErrorName, QueryEvaluationError, StateRuntimeError, StatesError
+from scheduler.asl.jsonata_fields import FieldValue
 from scheduler.asl.model import MapState, ParallelState
 from scheduler.asl.outcome import FanOut
 from scheduler.asl.paths import Path, PathNotFound
@@ -16,13 +24,31 @@ from scheduler.asl.scope import Scope
 
 
 def parallel_fanout(state: ParallelState, scope: Scope) -> FanOut:
-    """Every branch runs on the effective input."""
-    value, _ = effective_input(state.flow, scope)
+    """Every branch runs on the effective input (JSONata: the Arguments, or the input)."""
+    if state.jsonata is not None:
+        value = jsonata_flow.arguments(state.jsonata, scope)
+    else:
+        value, _ = effective_input(state.flow, scope)
     return FanOut(state.branches, [value] * len(state.branches), 0)
 
 
+def _jsonata_items(state: MapState, scope: Scope) -> list[Any]:
+    if state.items is not None:
+        items = state.items(scope)
+        assert isinstance(items, list)  # an expression's type is checked; a literal is one
+        return items
+    if not isinstance(scope.input, list):
+        raise QueryEvaluationError(
+            f"Map state input must be an array but was: {to_json(scope.input)}"
+        )
+    return list(scope.input)
+
+
 def map_items(state: MapState, scope: Scope) -> tuple[list[Any], Scope]:
-    """The items to iterate (InputPath then ItemsPath) and the scope selecting them."""
+    """The items to iterate (InputPath then ItemsPath, or JSONata Items) and the scope
+    selecting them."""
+    if state.jsonata is not None:
+        return _jsonata_items(state, scope), scope
     selected, inner = effective_input(state.flow, scope)
     path = state.items_path
     if path is None or (path.keys == () and path.root == "$"):
@@ -48,10 +74,8 @@ def map_fanout(state: MapState, scope: Scope) -> FanOut:
     if state.item_selector is not None:
         inputs = [
             state.item_selector(
-                Scope(
-                    inner.input,
-                    {**scope.context, "Map": {"Item": {"Index": index, "Value": item}}},
-                    scope.variables,
+                inner.with_context(
+                    {**scope.context, "Map": {"Item": {"Index": index, "Value": item}}}
                 )
             )
             for index, item in enumerate(items)
@@ -90,7 +114,16 @@ def _integer_from_path(scope: Scope, path: Path, field: str) -> int:
     return value
 
 
+def _from_expression(expression: FieldValue, field: str, scope: Scope) -> int | float:
+    value = expression(scope)
+    if value < 0:
+        raise QueryEvaluationError(f"{field} cannot be negative.", field)
+    return int(value) if field != "ToleratedFailurePercentage" else float(value)
+
+
 def _max_concurrency(state: MapState, scope: Scope) -> int:
+    if state.max_concurrency_expr is not None:
+        return int(_from_expression(state.max_concurrency_expr, "MaxConcurrency", scope))
     if state.max_concurrency_path is None:
         return state.max_concurrency
     value = _integer_from_path(scope, state.max_concurrency_path, "MaxConcurrencyPath")
@@ -100,6 +133,9 @@ def _max_concurrency(state: MapState, scope: Scope) -> int:
 
 
 def _tolerated_count(state: MapState, scope: Scope) -> int | None:
+    if state.tolerated_failure_count_expr is not None:
+        expression = state.tolerated_failure_count_expr
+        return int(_from_expression(expression, "ToleratedFailureCount", scope))
     value = state.tolerated_failure_count
     if state.tolerated_failure_count_path is not None:
         path = state.tolerated_failure_count_path
@@ -110,6 +146,15 @@ def _tolerated_count(state: MapState, scope: Scope) -> int | None:
 
 
 def _tolerated_percentage(state: MapState, scope: Scope) -> float | None:
+    if state.tolerated_failure_percentage_expr is not None:
+        expression = state.tolerated_failure_percentage_expr
+        percentage = float(_from_expression(expression, "ToleratedFailurePercentage", scope))
+        if percentage > 100:
+            raise QueryEvaluationError(
+                "ToleratedFailurePercentage must be between 0 and 100.",
+                "ToleratedFailurePercentage",
+            )
+        return percentage
     value = state.tolerated_failure_percentage
     if state.tolerated_failure_percentage_path is not None:
         path = state.tolerated_failure_percentage_path

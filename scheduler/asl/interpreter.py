@@ -1,8 +1,10 @@
 """The interpreter: given a state, its scope and the time, decide what happens next.
 
-Pure: no I/O and no clock reads beyond the `now` it is handed. The engine calls `enter`
-when a state is entered, then `task_succeeded` / `fanout_succeeded` when the work it asked
-for comes back, and `handle_error` when anything fails, and applies each decision.
+Pure: no I/O and no clock reads beyond the `now` it is handed (JSONata's `$now()` aside).
+The engine calls `enter` when a state is entered, then `task_succeeded` / `fanout_succeeded`
+when the work it asked for comes back, and `handle_error` when anything fails, and applies
+each decision. Every state runs in its query language: JSONPath (`dataflow`) or JSONata
+(`jsonata_flow`); what its `Assign` sets travels in the outcome's `assigned`.
 """
 
 from __future__ import annotations
@@ -10,17 +12,26 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from scheduler.asl import jsonata_flow
+from scheduler.asl.choice import ChoiceRule
 from scheduler.asl.dataflow import (
     effective_input,
+    leave_with_result,
     output,
     output_of_input,
     place_result,
-    select_result,
 )
-from scheduler.asl.errors import ErrorName, StateRuntimeError, StatesError
+from scheduler.asl.errors import (
+    ErrorName,
+    QueryEvaluationError,
+    StateRuntimeError,
+    StatesError,
+)
 from scheduler.asl.fanout import map_fanout, parallel_fanout
+from scheduler.asl.jsonata_fields import FieldValue
 from scheduler.asl.model import (
     AnyState,
+    Catcher,
     ChoiceState,
     FailState,
     MapState,
@@ -43,34 +54,60 @@ from scheduler.asl.outcome import (
 from scheduler.asl.paths import Path, PathNotFound
 from scheduler.asl.retry import error_output, find_catcher, find_retry
 from scheduler.asl.scope import Scope
+from scheduler.asl.variables import run_assign
 from scheduler.asl.wait import wait_due
+
+Leaving = tuple[Any, dict[str, Any] | None]
+"""A state's output and the variables it assigns."""
 
 
 def _pass(state: PassState, scope: Scope, now: float) -> Outcome:
+    if state.jsonata is not None:
+        out, assigned = jsonata_flow.finish(state.assign, state.jsonata.output, scope, scope.input)
+        return Advance(out, state.next, assigned)
     value, _ = effective_input(state.flow, scope)
     result = state.result if state.has_result else value
-    return Advance(output(state.flow, scope.input, result, scope), state.next)
+    assigned = run_assign(state.assign, scope.with_input(result))
+    return Advance(output(state.flow, scope.input, result, scope), state.next, assigned)
+
+
+def _leave_unchanged(state: AnyState, scope: Scope, rule: ChoiceRule | None = None) -> Leaving:
+    """Output and Assign of a state without a result (Choice, Wait, Succeed).
+
+    A matched Choice rule brings its own Assign and Output instead of the state's, which
+    apply only when the Choice takes its Default.
+    """
+    assign = state.assign if rule is None else rule.assign
+    if state.jsonata is not None:
+        out_field = state.jsonata.output if rule is None else rule.output
+        return jsonata_flow.finish(assign, out_field, scope, scope.input)
+    selected, _ = effective_input(state.flow, scope)  # InputPath: these have no Parameters
+    assigned = run_assign(assign, scope.with_input(selected))
+    return output_of_input(state.flow, selected, scope), assigned
 
 
 def _choice(state: ChoiceState, scope: Scope, now: float) -> Outcome:
-    selected, inner = effective_input(state.flow, scope)
+    inner = scope if state.jsonata is not None else effective_input(state.flow, scope)[1]
     for rule in state.choices:
         if rule.matches(inner):
-            return Advance(output_of_input(state.flow, selected, scope), rule.next)
+            out, assigned = _leave_unchanged(state, scope, rule)
+            return Advance(out, rule.next, assigned)
     if state.default is None:
         return Failure(ErrorName.NO_CHOICE_MATCHED, "No Matches!")
-    return Advance(output_of_input(state.flow, selected, scope), state.default)
+    out, assigned = _leave_unchanged(state, scope)
+    return Advance(out, state.default, assigned)
 
 
 def _wait(state: WaitState, scope: Scope, now: float) -> Outcome:
-    selected, inner = effective_input(state.flow, scope)
+    inner = scope if state.jsonata is not None else effective_input(state.flow, scope)[1]
     due = wait_due(state, inner, now)
-    return WaitUntil(due, output_of_input(state.flow, selected, scope), state.next)
+    out, assigned = _leave_unchanged(state, scope)
+    return WaitUntil(due, out, state.next, assigned)
 
 
 def _succeed(state: SucceedState, scope: Scope, now: float) -> Outcome:
-    selected, _ = effective_input(state.flow, scope)
-    return Advance(output_of_input(state.flow, selected, scope), None)
+    out, _ = _leave_unchanged(state, scope)
+    return Advance(out, None)
 
 
 def _fail(state: FailState, scope: Scope, now: float) -> Outcome:
@@ -79,7 +116,16 @@ def _fail(state: FailState, scope: Scope, now: float) -> Outcome:
     return Failure(error if error is not None else "", cause)
 
 
-def _seconds(literal: int | None, path: Path | None, scope: Scope) -> float | None:
+def _seconds(
+    field: str, literal: int | None, path: Path | None, expr: FieldValue | None, scope: Scope
+) -> float | None:
+    if expr is not None:
+        value = expr(scope)
+        if value <= 0:
+            raise QueryEvaluationError(
+                f"The {field} field must be a positive integer, but was: {value}", field
+            )
+        return int(value)
     if path is None:
         return literal
     try:
@@ -92,13 +138,25 @@ def _seconds(literal: int | None, path: Path | None, scope: Scope) -> float | No
 
 
 def _task(state: TaskState, scope: Scope, now: float) -> Outcome:
-    payload, inner = effective_input(state.flow, scope)
-    return InvokeTask(
-        resource=state.resource,
-        payload=payload,
-        timeout_seconds=_seconds(state.timeout_seconds, state.timeout_seconds_path, inner),
-        heartbeat_seconds=_seconds(state.heartbeat_seconds, state.heartbeat_seconds_path, inner),
+    if state.jsonata is not None:
+        payload, inner = jsonata_flow.arguments(state.jsonata, scope), scope
+    else:
+        payload, inner = effective_input(state.flow, scope)
+    timeout = _seconds(
+        "TimeoutSeconds",
+        state.timeout_seconds,
+        state.timeout_seconds_path,
+        state.timeout_seconds_expr,
+        inner,
     )
+    heartbeat = _seconds(
+        "HeartbeatSeconds",
+        state.heartbeat_seconds,
+        state.heartbeat_seconds_path,
+        state.heartbeat_seconds_expr,
+        inner,
+    )
+    return InvokeTask(state.resource, payload, timeout, heartbeat)
 
 
 def _parallel(state: ParallelState, scope: Scope, now: float) -> Outcome:
@@ -129,16 +187,35 @@ def enter(state: AnyState, scope: Scope, now: float) -> Outcome:
     return _ENTER[type(state)](state, scope, now)
 
 
+def _succeeded(state: TaskState | ParallelState | MapState, scope: Scope, result: Any) -> Advance:
+    if state.jsonata is not None:
+        out, assigned = jsonata_flow.finish(
+            state.assign, state.jsonata.output, scope.with_result(result), result
+        )
+    else:
+        out, assigned = leave_with_result(state.flow, state.assign, scope, result)
+    return Advance(out, state.next, assigned)
+
+
 def task_succeeded(state: TaskState, scope: Scope, result: Any) -> Advance:
-    """A Task's result came back: ResultSelector, ResultPath, OutputPath."""
-    selected = select_result(state.flow, result, scope)
-    return Advance(output(state.flow, scope.input, selected, scope), state.next)
+    """A Task's result came back: ResultSelector, Assign, ResultPath, OutputPath (JSONPath)
+    or Assign and Output (JSONata)."""
+    return _succeeded(state, scope, result)
 
 
 def fanout_succeeded(state: ParallelState | MapState, scope: Scope, results: list[Any]) -> Advance:
     """All branches or iterations finished: their outputs, in order, are the result."""
-    selected = select_result(state.flow, results, scope)
-    return Advance(output(state.flow, scope.input, selected, scope), state.next)
+    return _succeeded(state, scope, results)
+
+
+def _catch(catcher: Catcher, scope: Scope, caught: dict[str, Any]) -> Leaving:
+    """A catcher's Assign and its Output (JSONata) or ResultPath (JSONPath)."""
+    if catcher.jsonata:
+        return jsonata_flow.finish(
+            catcher.assign, catcher.output, scope.with_error_output(caught), caught
+        )
+    assigned = run_assign(catcher.assign, scope.with_input(caught))
+    return place_result(catcher.result_path, scope.input, caught), assigned
 
 
 def handle_error(
@@ -157,8 +234,8 @@ def handle_error(
     catcher = find_catcher(catchers, error.error) if catchers else None
     if catcher is None:
         return Failure(error.error, error.cause)
-    caught = error_output(error.error, error.cause)
     try:
-        return Caught(place_result(catcher.result_path, scope.input, caught), catcher.next)
-    except StatesError as unplaceable:  # the catcher's ResultPath cannot apply to the input
-        return Failure(unplaceable.error, unplaceable.cause)
+        out, assigned = _catch(catcher, scope, error_output(error.error, error.cause))
+    except StatesError as failed:  # the catcher's ResultPath, Output or Assign cannot apply
+        return Failure(failed.error, failed.cause)
+    return Caught(out, catcher.next, assigned)

@@ -1,7 +1,12 @@
 """The typed model of a state machine: frozen dataclasses, one per state type.
 
 Built by `scheduler.asl.parse` from a validated definition, with every path, template,
-intrinsic and choice rule already compiled, so running a state compiles nothing.
+intrinsic, JSONata expression and choice rule already compiled, so running a state
+compiles nothing.
+
+A JSONPath state keeps its data-flow fields in `flow`; a JSONata state has `jsonata` set
+(Arguments and Output) and an identity `flow`. Fields that take a literal or a JSONata
+expression have a `*_expr` twin (None in JSONPath states and for literals).
 """
 
 from __future__ import annotations
@@ -11,8 +16,10 @@ from enum import StrEnum
 from typing import Any
 
 from scheduler.asl.choice import ChoiceRule
+from scheduler.asl.jsonata_fields import FieldValue
 from scheduler.asl.paths import Path
 from scheduler.asl.payload import Evaluator
+from scheduler.asl.variables import Assign
 
 
 class StateType(StrEnum):
@@ -49,11 +56,18 @@ class Retrier:
 
 @dataclass(frozen=True, slots=True)
 class Catcher:
-    """One entry of a state's `Catch`; `result_path` None means ResultPath: null."""
+    """One entry of a state's `Catch`; `result_path` None means ResultPath: null.
+
+    In a JSONata state `jsonata` is True and `output` (default: `$states.errorOutput`)
+    replaces ResultPath.
+    """
 
     error_equals: tuple[str, ...]
     next: str
     result_path: Path | None
+    assign: Assign | None = None
+    output: FieldValue | None = None
+    jsonata: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +86,18 @@ class DataFlow:
 
 
 @dataclass(frozen=True, slots=True)
+class JsonataFlow:
+    """The JSONata input/output fields: `Arguments` (Task, Parallel) and `Output`.
+
+    Without Arguments a Task or Parallel works on the state input; without Output a state
+    passes on its result (Task, Parallel, Map) or its input (the others).
+    """
+
+    arguments: FieldValue | None = None
+    output: FieldValue | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class State:
     """What every state has: its name, type, transition and data-flow fields."""
 
@@ -81,6 +107,12 @@ class State:
     end: bool
     flow: DataFlow
     raw: dict[str, Any] = field(compare=False, repr=False)
+    jsonata: JsonataFlow | None = None
+    """Set when the state's QueryLanguage is JSONata."""
+    assign: Assign | None = None
+    uses_context: bool = True
+    """Whether any of the state's fields reads the context object (`$$` in JSONPath,
+    `$states.context` in JSONata), so the engine builds it only when needed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +130,10 @@ class TaskState(State):
     resource: str = ""
     timeout_seconds: int | None = None
     timeout_seconds_path: Path | None = None
+    timeout_seconds_expr: FieldValue | None = None
     heartbeat_seconds: int | None = None
     heartbeat_seconds_path: Path | None = None
+    heartbeat_seconds_expr: FieldValue | None = None
     retry: tuple[Retrier, ...] = ()
     catch: tuple[Catcher, ...] = ()
 
@@ -120,6 +154,8 @@ class WaitState(State):
     timestamp: str | None = None
     seconds_path: Path | None = None
     timestamp_path: Path | None = None
+    seconds_expr: FieldValue | None = None
+    timestamp_expr: FieldValue | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +165,10 @@ class SucceedState(State):
 
 @dataclass(frozen=True, slots=True)
 class FailState(State):
-    """Fail: end this branch with an error and a cause (literal or by path)."""
+    """Fail: end this branch with an error and a cause (literal or by path).
+
+    `error_path`/`cause_path` evaluate ErrorPath/CausePath, or a JSONata Error/Cause.
+    """
 
     error: str | None = None
     cause: str | None = None
@@ -152,13 +191,18 @@ class MapState(State):
 
     processor: StateMachine | None = None
     items_path: Path | None = None
+    items: FieldValue | None = None
+    """JSONata `Items`: an array (with expressions in it) or one expression."""
     item_selector: Evaluator | None = None
     max_concurrency: int = 0
     max_concurrency_path: Path | None = None
+    max_concurrency_expr: FieldValue | None = None
     tolerated_failure_count: int | None = None
     tolerated_failure_count_path: Path | None = None
+    tolerated_failure_count_expr: FieldValue | None = None
     tolerated_failure_percentage: float | None = None
     tolerated_failure_percentage_path: Path | None = None
+    tolerated_failure_percentage_expr: FieldValue | None = None
     distributed: bool = False
     label: str | None = None
     retry: tuple[Retrier, ...] = ()

@@ -1,23 +1,45 @@
-"""What an expression can read while a state runs: the input, the context object, variables."""
+"""What an expression can read while a state runs: the input, the context object, variables.
+
+JSONPath reads `$` (the input, or whatever a step of the data flow made it), `$$` (the
+context object) and `$name` (a variable). JSONata reads the same documents through
+`$states` (`input`, `context`, and in the fields that may see them `result` and
+`errorOutput`) and `$name`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, Final
 
 from scheduler.asl.paths import Path, PathNotFound, Root
 
 EMPTY_VARIABLES: Mapping[str, Any] = {}
 
 
+class _Absent:
+    """Marks `$states.result` / `$states.errorOutput` as not available in a field."""
+
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+
+ABSENT: Final = _Absent()
+
+
 @dataclass(frozen=True, slots=True)
 class Scope:
-    """The documents a path may name: `$` (input), `$$` (context) and `$name` (variables)."""
+    """The documents a path or an expression may name.
+
+    `input` is `$` (JSONPath) or `$states.input` (JSONata); `result` and `error_output` are
+    `$states.result` and `$states.errorOutput`, ABSENT where a field cannot see them.
+    """
 
     input: Any
     context: Mapping[str, Any] = field(default_factory=dict)
     variables: Mapping[str, Any] = field(default_factory=lambda: EMPTY_VARIABLES)
+    result: Any = ABSENT
+    error_output: Any = ABSENT
 
     def resolve(self, path: Path) -> Any:
         """Evaluate `path` against the document its root names. Raises PathNotFound."""
@@ -33,3 +55,15 @@ class Scope:
     def with_input(self, value: Any) -> Scope:
         """The same scope reading a different `$`."""
         return Scope(value, self.context, self.variables)
+
+    def with_result(self, result: Any) -> Scope:
+        """The scope of Output and Assign after a task, branches or iterations succeeded."""
+        return replace(self, result=result)
+
+    def with_error_output(self, error_output: Any) -> Scope:
+        """The scope of a catcher's Output and Assign."""
+        return replace(self, error_output=error_output)
+
+    def with_context(self, context: Mapping[str, Any]) -> Scope:
+        """The same scope with another context object (a Map item's `Map.Item`)."""
+        return replace(self, context=context)

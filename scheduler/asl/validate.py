@@ -43,8 +43,10 @@ from scheduler.asl.validate_fields import (
     TOP_LEVEL_FIELDS,
     check_fields,
 )
+from scheduler.asl.validate_jsonata import check_jsonata_expressions
 from scheduler.asl.validate_map import check_map
 from scheduler.asl.validate_states import STATE_CHECKS, check_common
+from scheduler.asl.validate_variables import check_variable_references
 
 __all__ = [
     "Code",
@@ -78,6 +80,8 @@ def validate_definition(
         report.error("/", message)
     else:
         _Walk(report, definition).run()
+        if not any(d.severity == Severity.ERROR for d in report.diagnostics):
+            check_variable_references(report, definition)
     return report.diagnostics
 
 
@@ -224,7 +228,9 @@ class _Walk:
                 self.report.error(at, self._missing_target(target), Code.MISSING_TRANSITION_TARGET)
 
         def nested(sub: Any, at: str, allowed: frozenset[str], what: str) -> None:
-            self.machine(sub, at, jsonata, depth + 1, allowed, what)
+            # States in a branch or item processor fall back to the state machine's
+            # language, not to the enclosing state's.
+            self.machine(sub, at, self.top_jsonata, depth + 1, allowed, what)
 
         kind_ = state["Type"]
         ctx = StateCtx(self.report, location, kind_, jsonata, transition, nested)
@@ -240,6 +246,8 @@ class _Walk:
         self._flow(ctx, state)
         check_common(ctx, state)
         _CHECKS[kind_](ctx, state)
+        if jsonata:
+            check_jsonata_expressions(self.report, location, state)
         return targets
 
     def _state_name(self, name: str, location: str) -> None:

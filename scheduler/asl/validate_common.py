@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Any, TypeGuard
 
 from scheduler.asl.intrinsics import IntrinsicSyntaxError, compile_intrinsic, is_intrinsic
+from scheduler.asl.jsonata import is_expression
 from scheduler.asl.paths import PathSyntaxError, compile_path, compile_reference_path
 
 JSONPATH = "JSONPath"
@@ -45,6 +46,9 @@ class Code(StrEnum):
     TOO_DEEPLY_NESTED = "TOO_DEEPLY_NESTED"
     NO_DOLLAR = "NO_DOLLAR"
     PASS_RESULT_IS_STATIC = "PASS_RESULT_IS_STATIC"
+    INVALID_JSONATA_EXPRESSION = "INVALID_JSONATA_EXPRESSION"
+    UNSUPPORTED_JSONATA_EXPRESSION = "UNSUPPORTED_JSONATA_EXPRESSION"
+    UNASSIGNED_VARIABLE = "UNASSIGNED_VARIABLE"
 
 
 class Severity(StrEnum):
@@ -134,7 +138,7 @@ def is_number(value: Any) -> TypeGuard[int | float]:
 
 def is_jsonata(value: Any) -> bool:
     """A JSONata expression string: exactly `{% ... %}`, no surrounding whitespace."""
-    return isinstance(value, str) and value.startswith("{%") and value.endswith("%}")
+    return is_expression(value)
 
 
 def is_timestamp(value: Any) -> bool:

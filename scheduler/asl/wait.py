@@ -1,4 +1,5 @@
-"""Wait state timing: when a Wait ends, from Seconds, Timestamp or their Path forms."""
+"""Wait state timing: when a Wait ends, from Seconds, Timestamp, their Path forms, or (in
+JSONata) a Seconds or Timestamp expression."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from scheduler.asl.errors import StateRuntimeError
+from scheduler.asl.errors import QueryEvaluationError, StateRuntimeError
 from scheduler.asl.model import WaitState
 from scheduler.asl.paths import PathNotFound
 from scheduler.asl.payload import to_json
@@ -32,8 +33,37 @@ def parse_timestamp(text: Any) -> float | None:
     return moment.timestamp() + (float("0" + fraction) if fraction else 0.0)
 
 
+#: The longest Wait, in seconds (as validation allows for a literal).
+MAX_WAIT_SECONDS = 99999999
+
+
+def _expression_due(state: WaitState, scope: Scope, now: float) -> float:
+    """A JSONata Seconds or Timestamp: evaluated, then checked as AWS checks them."""
+    if state.seconds_expr is not None:
+        seconds = state.seconds_expr(scope)
+        if not 0 <= seconds <= MAX_WAIT_SECONDS:
+            raise QueryEvaluationError(
+                f"The Seconds field must be an integer from 0 to {MAX_WAIT_SECONDS}, "
+                f"but was: {seconds}",
+                "Seconds",
+            )
+        return now + int(seconds)
+    assert state.timestamp_expr is not None
+    value = state.timestamp_expr(scope)
+    due = parse_timestamp(value)
+    if due is None:
+        raise QueryEvaluationError(
+            "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time "
+            f"format string: {_show(value)}",
+            "Timestamp",
+        )
+    return due
+
+
 def wait_due(state: WaitState, scope: Scope, now: float) -> float:
     """Epoch seconds at which the Wait ends; `scope.input` is the effective input."""
+    if state.seconds_expr is not None or state.timestamp_expr is not None:
+        return _expression_due(state, scope, now)
     if state.seconds is not None:
         return now + state.seconds
     if state.timestamp is not None:

@@ -64,18 +64,24 @@ class Case:
         return ROLE_ARN
 
 
+def replace_uids(text: str, number: int) -> str:
+    """`__CF_UID_n__` -> `c{number}uid{n}`: unique per case, stable between runs."""
+    return re.sub(r"__CF_UID_(\d+)__", lambda match: f"c{number}uid{match.group(1)}", text)
+
+
+def resource_name(resource: dict[str, Any], number: int) -> str:
+    """The name a case's resource gets (its recorded name with the case's uids)."""
+    return replace_uids(resource.get("name") or f"c{number}res{resource['index']}", number)
+
+
 def _replace_tokens(text: str, raw: dict[str, Any], number: int) -> tuple[str, dict[str, str]]:
     """Replace the recording's tokens; resource names get the case's number, so every
     case's Lambda names are distinct and one handler table serves all cases at once."""
     handlers: dict[str, str] = {}
-
-    def uid(match: re.Match[str]) -> str:
-        return f"c{number}uid{match.group(1)}"
-
-    text = re.sub(r"__CF_UID_(\d+)__", uid, text)
+    text = replace_uids(text, number)
     for resource in raw.get("resources", []):
         index = resource["index"]
-        name = re.sub(r"__CF_UID_(\d+)__", uid, resource.get("name") or f"c{number}res{index}")
+        name = resource_name(resource, number)
         if resource.get("type") == "lambda":
             arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
             handlers[name] = resource["handler"].split(".", 1)[1]
@@ -255,3 +261,32 @@ def result_matches(case: Case, status: str, output: Any, error: Any, cause: Any)
         if not matches(expected_cause, ours_cause, keys, masked_values(case)):
             return f"cause {cause!r}, AWS: {expected_cause!r}"
     return None
+
+
+def regex_normalized(case: Case, number: int, value: Any, tokens: dict[str, str]) -> Any:
+    """`value` with the case's `regex` normalizers applied to its strings, their patterns'
+    tokens replaced as the case's were (`tokens` maps `__CF_RES_0_URL__`-style tokens to
+    the values the case's resources got), as the recordings were masked."""
+    rules = []
+    for normalizer in case.raw.get("normalizers", []):
+        if normalizer.get("kind") != "regex" or not isinstance(normalizer.get("pattern"), str):
+            continue
+        pattern = replace_uids(normalizer["pattern"], number)
+        for token, replacement in tokens.items():
+            pattern = pattern.replace(token, replacement)
+        if normalizer.get("literal"):
+            pattern = re.escape(pattern)
+        rules.append((re.compile(pattern), str(normalizer.get("replacement", ""))))
+
+    def apply(item: Any) -> Any:
+        if isinstance(item, str):
+            for pattern, replacement in rules:
+                item = pattern.sub(replacement.replace("\\", "\\\\"), item)
+            return item
+        if isinstance(item, dict):
+            return {apply(k): apply(v) for k, v in item.items()}
+        if isinstance(item, list):
+            return [apply(v) for v in item]
+        return item
+
+    return apply(value)

@@ -806,7 +806,7 @@ def test_choice_accepts_every_operator_family() -> None:
 def test_jsonata_choice_rules_need_a_condition() -> None:
     def jsonata_choice(*rules: Any) -> dict[str, Any]:
         return machine(
-            C={"Type": "Choice", "Choices": list(rules), "Default": "Z"},
+            C={"Type": "Choice", "Choices": list(rules), "Default": "Z", "Assign": {"x": 2}},
             Z={"Type": "Succeed"},
             top={"QueryLanguage": "JSONata"},
         )
@@ -957,6 +957,7 @@ def test_null_paths_and_context_and_variable_paths_are_fine() -> None:
                 "all.$": "$.items[*].name",
                 "lit": "plain",
             },
+            "Assign": {"myVar": {"field": 1}},
         }
     )
     assert validate_definition(definition) == []
@@ -1041,7 +1042,7 @@ def test_jsonata_states_accept_their_fields_and_expressions() -> None:
             "Next": "M",
             "Arguments": {"a": "{% $x %}"},
             "Output": "{% $states.result %}",
-            "Assign": {"x": "{% 1 %}"},
+            "Assign": {"x": "{% 1 %}", "t": 9, "n": 1, "s": 0, "c": "why"},
             "TimeoutSeconds": "{% $t %}",
             "HeartbeatSeconds": 3,
         },
@@ -1075,10 +1076,31 @@ def test_a_jsonpath_machine_may_hold_jsonata_states_and_their_children() -> None
             "QueryLanguage": "JSONata",
             "Items": [1, 2],
             "End": True,
-            "ItemProcessor": {"StartAt": "I", "States": {"I": {**PASS_END, "Output": 1}}},
+            "ItemProcessor": {
+                "StartAt": "I",
+                "States": {"I": {**PASS_END, "QueryLanguage": "JSONata", "Output": 1}},
+            },
         },
     )
     assert validate_definition(definition) == []
+
+
+def test_nested_states_fall_back_to_the_machine_language_not_the_enclosing_state() -> None:
+    definition = machine(
+        M={
+            "Type": "Map",
+            "QueryLanguage": "JSONata",
+            "Items": [1, 2],
+            "End": True,
+            "ItemProcessor": {"StartAt": "I", "States": {"I": {**PASS_END, "Output": 1}}},
+        },
+    )
+    only(
+        definition,
+        SCHEMA,
+        "/States/M/ItemProcessor/States/I/Output",
+        '"Output" is a JSONata field',
+    )
 
 
 def test_state_query_language_must_be_known() -> None:
