@@ -237,5 +237,5 @@ def handle_error(
     try:
         out, assigned = _catch(catcher, scope, error_output(error.error, error.cause))
     except StatesError as failed:  # the catcher's ResultPath, Output or Assign cannot apply
-        return Failure(failed.error, failed.cause)
+        return Failure(failed.error, failed.cause, isinstance(failed, StateRuntimeError))
     return Caught(out, catcher.next, assigned)

@@ -25,6 +25,9 @@ class Failure:
 
     error: str
     cause: str | None
+    runtime: bool = False
+    """The failure is a States.Runtime-like error of the state itself (a catcher that
+    could not apply): the engine prefixes its cause with the state's name."""
 
 
 @dataclass(frozen=True, slots=True)

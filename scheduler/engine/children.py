@@ -62,7 +62,8 @@ def start_children(
             last_event_id=fanout.started_event_id,
             quiet=quiet,
             iteration_of=state.name if is_map and not quiet else None,
-            variables=dict(run.variables),
+            # AWS hands Distributed Map items no outer variables.
+            variables={} if quiet and not run.quiet else dict(run.variables),
         )
         step.save(child)
         if index < fanout.launched:

@@ -16,6 +16,7 @@ from typing import Any
 
 from scheduler.asl.errors import (
     ErrorName,
+    QueryEvaluationError,
     StateRuntimeError,
     StatesError,
     SteplineError,
@@ -379,11 +380,17 @@ class Engine:
         failed_event: str | None = None,
     ) -> bool:
         """Retry, catch or fail after `error`; True when the run continues at once (caught)."""
+        entered = step.real_id(run.entered_event_id)
         if isinstance(error, StateRuntimeError) and error.cause is not None:
-            error = StatesError(
-                error.error,
-                runtime_cause(state.name, step.real_id(run.entered_event_id), error.cause),
-            )
+            original = error
+            error = StatesError(error.error, runtime_cause(state.name, entered, error.cause))
+            if isinstance(original, QueryEvaluationError):
+                details = {"error": error.error, "cause": error.cause, "state": state.name}
+                if original.location is not None:
+                    details["location"] = original.location
+                step.event(run, "EvaluationFailed", details)
+                if isinstance(state, MapState) and state.jsonata is not None:
+                    failed_event = failed_event or "MapStateFailed"
         decision = handle_error(
             state, self._scope(step, run, state), error, run.attempts, self.random
         )
@@ -399,7 +406,10 @@ class Engine:
         if isinstance(decision, Caught):
             caught = Advance(decision.output, decision.next, decision.assigned)
             return self._leave(step, run, state, caught)
-        self._fail_run(step, run, decision.error, decision.cause)
+        cause = decision.cause
+        if decision.runtime and cause is not None:
+            cause = runtime_cause(state.name, entered, cause)
+        self._fail_run(step, run, decision.error, cause)
         return False
 
     # ----- waiting ---------------------------------------------------------------------------

@@ -6,8 +6,6 @@ Runs name their (sub-)machine by a path from the top level: () for the top level
 
 from __future__ import annotations
 
-import json
-
 from integrations.resources import ResourceInfo, describe_resource
 from scheduler.asl.model import AnyState, MapState, ParallelState, StateMachine
 from scheduler.asl.parse import load_definition
@@ -24,7 +22,6 @@ class MachineCache:
         self._machines: dict[str, StateMachine] = {}
         self._submachines: dict[tuple[str, MachinePath], StateMachine] = {}
         self._resources: dict[str, ResourceInfo] = {}
-        self._uses_context: dict[int, bool] = {}
 
     def machine(self, definition: str) -> StateMachine:
         """The compiled machine for a definition text. Raises DefinitionError."""
@@ -55,10 +52,7 @@ class MachineCache:
 
     def uses_context(self, state: AnyState) -> bool:
         """Whether a state reads `$$`, so the context object is built only when needed."""
-        uses = self._uses_context.get(id(state))
-        if uses is None:
-            uses = self._uses_context[id(state)] = "$$" in json.dumps(state.raw)
-        return uses
+        return state.uses_context or self.issues_token(state)
 
     def issues_token(self, state: AnyState) -> bool:
         """Whether a Task gets `$$.Task.Token`: callback tasks and activities."""

@@ -244,7 +244,9 @@ def result_matches(case: Case, status: str, output: Any, error: Any, cause: Any)
     ):
         return None
     if status == "SUCCEEDED":
-        ours = output_as_recorded(output)
+        # A few recordings hold an array output parsed rather than as JSON text.
+        parsed = isinstance(expected.get("output"), list)
+        ours = mask(output) if parsed else output_as_recorded(output)
         if not matches(expected.get("output"), ours, keys, masked_values(case)):
             return f"output {ours!r}, AWS: {expected.get('output')!r}"
         return None

@@ -36,17 +36,9 @@ _STACK_TRACE = (
     "ours names the local handler's real file and line"
 )
 
-_ARRAY_OUTPUT = (
-    "the recording holds this array output parsed, where the harness compares array outputs "
-    "as JSON text (cases.output_as_recorded); the outputs are equal"
-)
 _REGEX_NORMALIZER = (
     "the recording's `regex` normalizer replaced the Lambda's name in the output "
     "(lambda_function_name); cases.result_matches does not apply regex normalizers yet"
-)
-_CONTEXT_OBJECT = (
-    "$states.context needs the context object, which the engine builds only for states whose "
-    "JSON holds '$$' (MachineCache.uses_context); the state's own `uses_context` flag says so"
 )
 _VARIABLES = "assign/test_assign_reference_variables.py::TestAssignReferenceVariables::"
 _ERROR_OUTPUT = "states_variables/test_error_output.py::TestStateVariablesTemplate::"
@@ -65,11 +57,6 @@ KNOWN_DIFFERENCES: dict[str, str] = {
     "scenarios/test_base_scenarios.py::TestBaseScenarios::"
     "test_retry_interval_features_max_attempts_zero": _STACK_TRACE,
     _VARIABLES + "test_assign_in_catch_state": _STACK_TRACE,
-    _VARIABLES + "test_reference_in_map_state[MAP_STATE_REFERENCE_IN_ITEMS_PATH]": _ARRAY_OUTPUT,
-    _VARIABLES + "test_reference_in_map_state[MAP_STATE_REFERENCE_IN_MAX_CONCURRENCY_PATH]": (
-        _ARRAY_OUTPUT
-    ),
-    "outputdecl/test_output.py::TestArgumentsBase::test_base_cases[BASE_EXPR]": _CONTEXT_OBJECT,
     "outputdecl/test_output.py::TestArgumentsBase::test_base_task_lambda[BASE_TASK_LAMBDA]": (
         _REGEX_NORMALIZER
     ),
@@ -97,13 +84,6 @@ _DISTRIBUTED = (
     "the parent's history); the embedded engine runs them inline, with iteration events"
 )
 
-_EVALUATION_FAILED = (
-    "AWS records an EvaluationFailed event (error, cause, location, state) when a JSONata "
-    "expression fails, and MapStateFailed after it for a Map; the interpreter raises "
-    "QueryEvaluationError with its `location`, the engine does not record the event yet"
-)
-
-
 def _selected() -> list[Case]:
     return [
         case
@@ -120,11 +100,6 @@ _BRANCH_ABORTED = (
 )
 
 KNOWN_EVENT_DIFFERENCES: dict[str, str] = {
-    **{
-        case.id: _EVALUATION_FAILED
-        for case in CASES
-        if "EvaluationFailed" in (case.expected.get("events") or ())
-    },
     _ERROR_OUTPUT + "test_parallel_catch_error[PARALLEL_CATCH_ERROR_OUTPUT_WITH_RETRY]": (
         _BRANCH_ABORTED
     ),
