@@ -3,7 +3,9 @@
 The plug-in point: `Invoker.add(prefix, integration)` routes every Resource that starts
 with `prefix` to `integration(resource, payload, timeout_seconds)`. Built in: Lambda
 function ARNs and bare names go to local handlers; `arn:aws:states:::lambda:invoke`
-wraps a local handler's result in the Lambda service-integration response.
+wraps a local handler's result in the Lambda service-integration response; `http:invoke`,
+`aws-sdk:*` and the optimized DynamoDB/SQS/SNS/EventBridge forms are registered the same
+way by `integrations.builtin` (see docs/integrations.md).
 """
 
 from __future__ import annotations
@@ -13,9 +15,12 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from integrations.builtin import register_builtins
 from integrations.lambda_local import call_handler
+from integrations.patterns import unsupported_pattern
 from integrations.registry import HandlerRegistry
 from integrations.resources import invoke_function_name, lambda_function_name
+from integrations.settings import IntegrationSettings, cached, load_from_config
 from scheduler.arns import Account
 from scheduler.asl.errors import StatesError
 
@@ -28,12 +33,23 @@ class Invoker:
     """Calls Task resources: registered integrations first, then local handlers."""
 
     def __init__(
-        self, handlers: HandlerRegistry | None = None, account: Account | None = None
+        self,
+        handlers: HandlerRegistry | None = None,
+        account: Account | None = None,
+        integrations: IntegrationSettings | None = None,
     ) -> None:
+        """`integrations`: endpoints and connections for the HTTP and AWS integrations;
+        None loads them from the config file and environment when one is first used."""
         self.handlers = handlers or HandlerRegistry()
         self.account = account or Account()
         self._integrations: list[tuple[str, Integration]] = []
         self.add(LAMBDA_INVOKE, self._lambda_invoke)
+        source = load_from_config if integrations is None else lambda: integrations
+        register_builtins(self, cached(source), self.account.region)
+
+    def configure(self, integrations: IntegrationSettings) -> None:
+        """Use these endpoints and connections for the built-in HTTP and AWS integrations."""
+        register_builtins(self, cached(lambda: integrations), self.account.region)
 
     def add(self, prefix: str, integration: Integration) -> None:
         """Route resources starting with `prefix` to `integration` (longest prefix wins).
@@ -73,6 +89,8 @@ class Invoker:
         A string Payload is sent as the request body as it is, so JSON text in it reaches
         the function parsed (as on AWS); no Payload sends `{}`.
         """
+        if resource != LAMBDA_INVOKE:
+            raise unsupported_pattern(resource, resource[len(LAMBDA_INVOKE) :])
         if not isinstance(payload, dict) or "FunctionName" not in payload:
             raise StatesError(
                 "States.Runtime", "The field 'FunctionName' is required for lambda:invoke"

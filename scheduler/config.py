@@ -10,6 +10,7 @@ the config file's folder, so a config file works from any working directory.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import tomllib
@@ -18,6 +19,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from integrations.connections import parse_connections
+from integrations.settings import IntegrationSettings
 from scheduler.asl.errors import SteplineError
 from scheduler.engine.engine import EngineSettings
 
@@ -46,6 +49,15 @@ class Settings:
     """Lambda function names mapped to `module:function` handlers."""
     handler_paths: tuple[str, ...] = ()
     """Files or modules whose top-level functions are registered as handlers."""
+    aws_endpoint_url: str | None = None
+    """Endpoint for every AWS service integration (e.g. a LocalStack or moto server);
+    unset: AWS itself (or boto3's `AWS_ENDPOINT_URL*` variables)."""
+    aws_endpoints: Mapping[str, str] = field(default_factory=dict)
+    """Per-service endpoints by boto3 name (`dynamodb`, `sqs`, `s3`...), env
+    `STEPLINE_ENDPOINT_<SERVICE>`; they win over `aws_endpoint_url`."""
+    connections: Mapping[str, Any] = field(default_factory=dict)
+    """Named `http:invoke` connections (see integrations/connections.py); env
+    `STEPLINE_CONNECTIONS` as a JSON object."""
 
     def engine_settings(self) -> EngineSettings:
         """The engine's part of the settings."""
@@ -57,16 +69,27 @@ class Settings:
             unknown_fields_are_errors=self.unknown_fields != "warn",
         )
 
+    def integration_settings(self) -> IntegrationSettings:
+        """The HTTP and AWS integrations' part of the settings."""
+        return IntegrationSettings(
+            aws_endpoint_url=self.aws_endpoint_url,
+            aws_endpoints=dict(self.aws_endpoints),
+            connections=parse_connections(self.connections, os.environ),
+        )
 
-_ENV = {
+
+_ENV: dict[str, tuple[str, Callable[[str], Any]]] = {
     "STEPLINE_REGION": ("region", str),
     "STEPLINE_ACCOUNT": ("account", str),
     "STEPLINE_TIME_SCALE": ("time_scale", float),
     "STEPLINE_MAX_PAYLOAD_BYTES": ("max_payload_bytes", int),
     "STEPLINE_UNKNOWN_FIELDS": ("unknown_fields", str),
     "REDIS_URL": ("redis_url", str),
+    "STEPLINE_AWS_ENDPOINT_URL": ("aws_endpoint_url", str),
+    "STEPLINE_CONNECTIONS": ("connections", json.loads),
 }
 _ENV_NAMES = {name: variable for variable, (name, _) in _ENV.items()}
+_ENV_NAMES["aws_endpoints"] = "STEPLINE_ENDPOINT_<SERVICE>"
 
 
 def _from_file(path: Path) -> dict[str, Any]:
@@ -107,6 +130,12 @@ def _type_problem(name: str, value: Any) -> str | None:
     elif name == "handler_paths":
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             return "must be a list of files or modules"
+    elif name == "aws_endpoints":
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            return 'must be a table of service = "URL"'
+    elif name == "connections":
+        if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+            return "must be a table of connection tables"
     elif not isinstance(value, str):
         return "must be a string"
     return None
@@ -131,9 +160,18 @@ def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
                 values[name] = kind(environ[variable])
             except ValueError as exc:
                 wanted = "a number" if kind is float else "an integer"
+                if kind is json.loads:
+                    wanted = "a JSON object"
                 raise ConfigError(
                     f"{variable} must be {wanted}, not {environ[variable]!r}"
                 ) from exc
+    endpoints = {
+        variable[len("STEPLINE_ENDPOINT_") :].lower(): url
+        for variable, url in environ.items()
+        if variable.startswith("STEPLINE_ENDPOINT_") and url
+    }
+    if endpoints:
+        values["aws_endpoints"] = endpoints
     return values
 
 
@@ -152,6 +190,8 @@ def load_settings(
         _check(from_file, lambda name: f"{path}: {name}")
         values.update(from_file)
     from_env = _from_env(env)
+    if "aws_endpoints" in from_env:
+        from_env["aws_endpoints"] = {**values.get("aws_endpoints", {}), **from_env["aws_endpoints"]}
     _check(from_env, lambda name: _ENV_NAMES[name])
     values.update(from_env)
     from_flags = {k: v for k, v in overrides.items() if v is not None}
@@ -170,6 +210,10 @@ def _check(values: Mapping[str, Any], where: Callable[[str], str]) -> None:
     time_scale = values.get("time_scale", 1.0)
     if not math.isfinite(time_scale) or time_scale < 0:
         raise ConfigError(f"{where('time_scale')} must be a number >= 0, not {time_scale!r}")
+    try:
+        parse_connections(values.get("connections", {}), os.environ)
+    except ValueError as exc:
+        raise ConfigError(f"{where('connections')}: {exc}") from exc
     max_payload_bytes = values.get("max_payload_bytes", 1)
     if max_payload_bytes <= 0:
         raise ConfigError(

@@ -1,0 +1,82 @@
+"""The integrations every Invoker has besides Lambda: HTTP, aws-sdk and the optimized
+DynamoDB/SQS/SNS/EventBridge forms, each registered through `Invoker.add` like any
+user-added integration.
+
+They are built on first use, so a process that never calls one never imports boto3 or
+httpx nor reads their settings.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from integrations.settings import SettingsSource
+
+Integration = Callable[[str, Any, float | None], Any]
+
+HTTP_INVOKE = "arn:aws:states:::http:invoke"
+AWS_SDK = "arn:aws:states:::aws-sdk:"
+OPTIMIZED_PREFIXES = (
+    "arn:aws:states:::dynamodb:",
+    "arn:aws:states:::sqs:",
+    "arn:aws:states:::sns:",
+    "arn:aws:states:::events:",
+)
+
+
+class Registry(Protocol):
+    """What registration needs of an Invoker."""
+
+    def add(self, prefix: str, integration: Integration) -> None: ...
+
+
+class Builtins:
+    """Builds the built-in integrations on first use, sharing one set of boto3 clients."""
+
+    def __init__(self, settings: SettingsSource, region: str) -> None:
+        self.settings = settings
+        self.region = region
+        self._lock = threading.Lock()
+        self._built: dict[str, Integration] = {}
+
+    def http(self, resource: str, payload: Any, timeout_seconds: float | None) -> Any:
+        return self._get("http")(resource, payload, timeout_seconds)
+
+    def aws_sdk(self, resource: str, payload: Any, timeout_seconds: float | None) -> Any:
+        return self._get("aws-sdk")(resource, payload, timeout_seconds)
+
+    def optimized(self, resource: str, payload: Any, timeout_seconds: float | None) -> Any:
+        return self._get("optimized")(resource, payload, timeout_seconds)
+
+    def _get(self, kind: str) -> Integration:
+        with self._lock:
+            if not self._built:
+                self._build()
+            return self._built[kind]
+
+    def _build(self) -> None:
+        from integrations.aws_clients import AwsClients
+        from integrations.aws_sdk import AwsSdk
+        from integrations.http import HttpInvoke
+        from integrations.services import OptimizedServices
+
+        clients = AwsClients(self.settings, self.region)
+        self._built.update(
+            {
+                "http": HttpInvoke(self.settings, self.region),
+                "aws-sdk": AwsSdk(clients),
+                "optimized": OptimizedServices(clients),
+            }
+        )
+
+
+def register_builtins(registry: Registry, settings: SettingsSource, region: str) -> Builtins:
+    """Route the built-in resource prefixes of `registry` to a new `Builtins`."""
+    builtins = Builtins(settings, region)
+    registry.add(HTTP_INVOKE, builtins.http)
+    registry.add(AWS_SDK, builtins.aws_sdk)
+    for prefix in OPTIMIZED_PREFIXES:
+        registry.add(prefix, builtins.optimized)
+    return builtins
