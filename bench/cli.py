@@ -25,7 +25,12 @@ DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results" / "latest.json"
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """The command line."""
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=__doc__,
+        epilog="python -m bench --cluster [options] runs the Redis + Celery benchmark instead"
+        " (python -m bench.cluster --help lists its options).",
+    )
     parser.add_argument("--repeats", type=int, default=7, help="timed Stepline samples (median)")
     parser.add_argument("--warmup", type=int, default=3, help="untimed Stepline runs first")
     parser.add_argument(
@@ -74,8 +79,17 @@ def measure(workload: Workload, args: argparse.Namespace) -> WorkloadResult:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark; 1 if a correctness check failed, 2 if --strict and a target missed."""
-    args = parse_args(argv)
+    """Run the benchmark; 1 if a correctness check failed, 2 if --strict and a target missed.
+
+    `--cluster` runs the Redis + Celery benchmark instead (`bench/cluster.py`), with the
+    rest of the command line as its options.
+    """
+    arguments = sys.argv[1:] if argv is None else argv
+    if "--cluster" in arguments:
+        from bench.cluster import main as cluster_main
+
+        return cluster_main([a for a in arguments if a != "--cluster"])
+    args = parse_args(arguments)
     load_at_start = _warn_if_busy()
     results = [measure(workload, args) for workload in selected(args.only)]
     print()

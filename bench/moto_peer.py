@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import boto3  # type: ignore[import-untyped]
+import boto3  # type: ignore[import-untyped, unused-ignore]
 import moto
 from moto import mock_aws
 

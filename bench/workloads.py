@@ -56,6 +56,22 @@ def _chain(count: int, make_state: Any, prefix: str = "S") -> dict[str, Any]:
     return {"StartAt": f"{prefix}0", "States": states}
 
 
+def _inline_map(item_state: dict[str, Any]) -> dict[str, Any]:
+    """An inline Map over `$.items` (no MaxConcurrency) whose iteration is `item_state`."""
+    processor = {"StartAt": "Item", "States": {"Item": item_state}}
+    return {
+        "StartAt": "Map",
+        "States": {
+            "Map": {
+                "Type": "Map",
+                "ItemsPath": "$.items",
+                "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, **processor},
+                "End": True,
+            }
+        },
+    }
+
+
 def pass_chain(count: int = 200) -> Workload:
     """A chain of `count` Pass states."""
     return Workload(
@@ -70,18 +86,7 @@ def pass_chain(count: int = 200) -> Workload:
 
 def inline_map(items: int = 1000) -> Workload:
     """An inline Map over `items` numbers, each iteration one Pass state."""
-    processor = {"StartAt": "Item", "States": {"Item": {"Type": "Pass", "End": True}}}
-    definition = {
-        "StartAt": "Map",
-        "States": {
-            "Map": {
-                "Type": "Map",
-                "ItemsPath": "$.items",
-                "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, **processor},
-                "End": True,
-            }
-        },
-    }
+    definition = _inline_map({"Type": "Pass", "End": True})
     values = list(range(items))
     return Workload(
         name="inline_map",
@@ -148,6 +153,38 @@ def task_chain(count: int = 50) -> Workload:
         transitions=count,
         unit="tasks",
         units_per_run=count,
+        peer=False,
+        expected_output={"payload": "x"},
+    )
+
+
+def task_map(items: int = 1000) -> Workload:
+    """An inline Map over `items` numbers, each iteration one Task calling the no-op handler."""
+    definition = _inline_map({"Type": "Task", "Resource": NOOP_ARN, "End": True})
+    values = list(range(items))
+    return Workload(
+        name="task_map",
+        description=f"{items}-item inline Map of Task (no-op handler)",
+        definition=definition,
+        input_value={"items": values},
+        transitions=1 + items,
+        unit="task items",
+        units_per_run=items,
+        peer=False,
+        expected_output=values,
+    )
+
+
+def short_chain(count: int = 5) -> Workload:
+    """A chain of `count` Pass states: the unit of the concurrent-executions benchmark."""
+    return Workload(
+        name="short_chain",
+        description=f"{count}-state Pass chain",
+        definition=_chain(count, lambda: {"Type": "Pass"}),
+        input_value={"payload": "x"},
+        transitions=count,
+        unit="executions",
+        units_per_run=1,
         peer=False,
         expected_output={"payload": "x"},
     )
