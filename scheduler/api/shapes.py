@@ -14,7 +14,7 @@ import functools
 import re
 from typing import Any
 
-import botocore.session  # type: ignore[import-untyped]
+import botocore.session
 
 from scheduler.api.errors import ApiError, ProtocolCode
 
