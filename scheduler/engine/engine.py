@@ -519,7 +519,7 @@ class Engine:
     def _finish_run(self, step: Step, run: Run, output: Any) -> None:
         if run.parent is None:
             self._end_execution(
-                step, ExecutionStatus.SUCCEEDED, "ExecutionSucceeded", output=output
+                step, ExecutionStatus.SUCCEEDED, "ExecutionSucceeded", output=output, root=run
             )
             return
         report_to_parent(step, run, output=output)
@@ -558,7 +558,9 @@ class Engine:
             root = self.store.load_run(step.record.arn, ROOT_RUN)
         previous = step.last_event(root.last_event_id if root is not None else 0)
         step.event(None, event_type, details, previous=previous)
-        end = ExecutionEnd(status, step.now, output, error, cause)
+        # The stop date is when the work ended, not when this step began (a step may
+        # apply hundreds of states inline).
+        end = ExecutionEnd(status, max(step.now, self.clock.now()), output, error, cause)
         step.writes.end = end
         step.writes.drop_all_runs = True
         if status != ExecutionStatus.SUCCEEDED and root is not None:

@@ -317,8 +317,9 @@ class RedisStore:
     def create_execution(self, writes: StepWrites) -> bool:
         record = writes.execution
         definition_id = hashlib.sha256(record.definition.encode()).hexdigest()
-        self.client.set(self.prefix + "def:" + definition_id, record.definition)
-        self._definitions[definition_id] = record.definition
+        if definition_id not in self._definitions:  # definitions are immutable: once each
+            self.client.set(self.prefix + "def:" + definition_id, record.definition)
+            self._definitions[definition_id] = record.definition
         produced = self._run_commit(writes, create=_record_json(record, definition_id))
         if produced is None:
             return False
