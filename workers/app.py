@@ -48,6 +48,7 @@ def make_app(broker: str | None = None) -> Celery:
         task_default_queue=STEPS_QUEUE,
         task_routes={
             "stepline.step": {"queue": STEPS_QUEUE},
+            "stepline.steps": {"queue": STEPS_QUEUE},
             "stepline.invoke": {"queue": TASKS_QUEUE},
         },
         worker_hijack_root_logger=False,

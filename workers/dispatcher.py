@@ -12,6 +12,10 @@ from typing import Any
 from scheduler.engine.messages import Message, TaskRequest
 from workers.app import STEPS_QUEUE, TASKS_QUEUE
 
+BATCH = 32
+"""Steps per Celery message when many are sent at once: enough to amortise a hop,
+few enough that both workers get a share of a fan-out."""
+
 
 def message_args(message: Message) -> list[Any]:
     """A message as a Celery task argument (JSON)."""
@@ -26,6 +30,16 @@ class CeleryDispatcher:
 
     def send(self, message: Message) -> None:
         self.app.send_task("stepline.step", args=[message_args(message)], queue=STEPS_QUEUE)
+
+    def send_many(self, messages: list[Message]) -> None:
+        """Many steps in few Celery messages: a Map's or Parallel's children go out in
+        batches, each run by one worker in turn (a hop per batch, not per child)."""
+        if len(messages) == 1:
+            self.send(messages[0])
+            return
+        for start in range(0, len(messages), BATCH):
+            batch = [message_args(m) for m in messages[start : start + BATCH]]
+            self.app.send_task("stepline.steps", args=[batch], queue=STEPS_QUEUE)
 
     def send_at(self, due: float, message: Message) -> None:
         """Nothing to do: the timer is already in Redis (committed with its step)."""

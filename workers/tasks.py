@@ -24,6 +24,19 @@ def step(args: list[Any]) -> None:
         runtime.engine.handle(message)
 
 
+@app.task(name="stepline.steps")  # type: ignore[untyped-decorator]
+def steps(batch: list[list[Any]]) -> None:
+    """Apply several steps in turn (children of a fan-out, sent together)."""
+    failures = []
+    for args in batch:
+        try:
+            step(args)
+        except Exception as exc:  # noqa: BLE001 - the others still run; the sweep retries
+            failures.append(exc)
+    if failures:
+        raise failures[0]
+
+
 def run_express(runtime: WorkerRuntime, message: Message) -> None:
     """A whole Express execution in this task; only its end is written to Redis."""
     record = runtime.store.get_execution(message.execution)

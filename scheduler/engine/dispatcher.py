@@ -17,6 +17,9 @@ class Dispatcher(Protocol):
     def send(self, message: Message) -> None:
         """Run a step as soon as possible."""
 
+    def send_many(self, messages: list[Message]) -> None:
+        """Run several steps as soon as possible (a dispatcher may batch them)."""
+
     def send_at(self, due: float, message: Message) -> None:
         """Run a step at epoch time `due` (already time-scaled)."""
 

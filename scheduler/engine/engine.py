@@ -190,12 +190,12 @@ class Engine:
         for observer in self.observers:
             observer(step.writes)
         self._deliver(step.writes)
-        for message in produced:
-            self.dispatcher.send(message)
+        if produced:
+            self.dispatcher.send_many(produced)
 
     def _deliver(self, writes: StepWrites) -> None:
-        for message in writes.messages:
-            self.dispatcher.send(message)
+        if writes.messages:
+            self.dispatcher.send_many(writes.messages)
         for due, message in writes.timers:
             self.dispatcher.send_at(due, message)
         for request in writes.tasks:

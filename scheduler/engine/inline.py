@@ -45,6 +45,10 @@ class InlineDispatcher:
         else:
             self._inbox.put(message)
 
+    def send_many(self, messages: list[Message]) -> None:
+        for message in messages:
+            self.send(message)
+
     def send_at(self, due: float, message: Message) -> None:
         if threading.current_thread() is self._loop_thread:
             heapq.heappush(self._timers, (due, next(self._order), message))
