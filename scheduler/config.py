@@ -58,6 +58,10 @@ class Settings:
     connections: Mapping[str, Any] = field(default_factory=dict)
     """Named `http:invoke` connections (see integrations/connections.py); env
     `STEPLINE_CONNECTIONS` as a JSON object."""
+    queue_routes: Mapping[str, str] = field(default_factory=dict)
+    """State machine names mapped to a queue prefix: their steps and Task calls go to
+    `PREFIX.steps` / `PREFIX.tasks` (workers started with `--queues` on those); env
+    `STEPLINE_QUEUE_ROUTES` as `machine=prefix,machine2=prefix2`."""
 
     def engine_settings(self) -> EngineSettings:
         """The engine's part of the settings."""
@@ -87,6 +91,7 @@ _ENV: dict[str, tuple[str, Callable[[str], Any]]] = {
     "REDIS_URL": ("redis_url", str),
     "STEPLINE_AWS_ENDPOINT_URL": ("aws_endpoint_url", str),
     "STEPLINE_CONNECTIONS": ("connections", json.loads),
+    "STEPLINE_QUEUE_ROUTES": ("queue_routes", lambda text: parse_routes(text)),
 }
 _ENV_NAMES = {name: variable for variable, (name, _) in _ENV.items()}
 _ENV_NAMES["aws_endpoints"] = "STEPLINE_ENDPOINT_<SERVICE>"
@@ -136,9 +141,23 @@ def _type_problem(name: str, value: Any) -> str | None:
     elif name == "connections":
         if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
             return "must be a table of connection tables"
+    elif name == "queue_routes":
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            return "must be a table of machine = queue prefix"
     elif not isinstance(value, str):
         return "must be a string"
     return None
+
+
+def parse_routes(text: str) -> dict[str, str]:
+    """`machine=prefix,machine2=prefix2` as a mapping. Raises ValueError."""
+    routes = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        machine, sep, prefix = item.partition("=")
+        if not sep or not machine.strip() or not prefix.strip():
+            raise ValueError(f"{item!r} is not machine=prefix")
+        routes[machine.strip()] = prefix.strip()
+    return routes
 
 
 def _relative_to(folder: Path, spec: str) -> str:

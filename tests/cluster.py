@@ -21,9 +21,8 @@ class ClusterRuntime:
     """Starts executions on the cluster and waits for them, like EmbeddedRuntime."""
 
     def __init__(self, redis_url: str, env: Mapping[str, str]) -> None:
-        for key, value in env.items():
-            os.environ.setdefault(key, value)
-        settings = load_settings(redis_url=redis_url)
+        # The processes' settings, read without changing this process's environment.
+        settings = load_settings(environ={**os.environ, **env}, redis_url=redis_url)
         self.runtime: WorkerRuntime = build_runtime(settings)
         self.engine: Engine = self.runtime.engine
         self.store = self.runtime.store

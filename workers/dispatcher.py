@@ -6,6 +6,7 @@ scheduler process (`stepline scheduler`) fires it when due.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
@@ -23,26 +24,44 @@ def message_args(message: Message) -> list[Any]:
 
 
 class CeleryDispatcher:
-    """Sends steps to `stepline.steps` and task calls to `stepline.tasks`."""
+    """Sends steps to `stepline.steps` and task calls to `stepline.tasks` (or, for state
+    machines routed elsewhere, to `PREFIX.steps` / `PREFIX.tasks`)."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, routes: Mapping[str, str] | None = None) -> None:
         self.app = app
+        self.routes = dict(routes or {})
+
+    def _queue(self, execution_arn: str, default: str) -> str:
+        if not self.routes:
+            return default
+        prefix = self.routes.get(machine_name(execution_arn))
+        return default if prefix is None else f"{prefix}.{default.rsplit('.', 1)[1]}"
 
     def send(self, message: Message) -> None:
-        self.app.send_task("stepline.step", args=[message_args(message)], queue=STEPS_QUEUE)
+        queue = self._queue(message.execution, STEPS_QUEUE)
+        self.app.send_task("stepline.step", args=[message_args(message)], queue=queue)
 
     def send_many(self, messages: list[Message]) -> None:
         """Many steps in few Celery messages: a Map's or Parallel's children go out in
-        batches, each run by one worker in turn (a hop per batch, not per child)."""
+        batches, each run by one worker in turn (a hop per batch, not per child). The
+        messages of one step all belong to one execution, hence to one queue."""
         if len(messages) == 1:
             self.send(messages[0])
             return
+        queue = self._queue(messages[0].execution, STEPS_QUEUE)
         for start in range(0, len(messages), BATCH):
             batch = [message_args(m) for m in messages[start : start + BATCH]]
-            self.app.send_task("stepline.steps", args=[batch], queue=STEPS_QUEUE)
+            self.app.send_task("stepline.steps", args=[batch], queue=queue)
 
     def send_at(self, due: float, message: Message) -> None:
         """Nothing to do: the timer is already in Redis (committed with its step)."""
 
     def invoke(self, request: TaskRequest) -> None:
-        self.app.send_task("stepline.invoke", args=[asdict(request)], queue=TASKS_QUEUE)
+        queue = self._queue(request.execution, TASKS_QUEUE)
+        self.app.send_task("stepline.invoke", args=[asdict(request)], queue=queue)
+
+
+def machine_name(execution_arn: str) -> str:
+    """The state machine an execution (or express execution) ARN belongs to."""
+    parts = execution_arn.split(":")
+    return parts[6] if len(parts) > 6 else ""

@@ -99,11 +99,14 @@ class Cluster:
             start_new_session=True,
         )
 
-    def start_worker(self, concurrency: int = 1) -> subprocess.Popen[bytes]:
+    def start_worker(
+        self, concurrency: int = 1, queues: str | None = None
+    ) -> subprocess.Popen[bytes]:
         name = f"worker{len(self.workers)}"
-        process = self._spawn(
-            name, ["worker", "--concurrency", str(concurrency), "--loglevel", "WARNING"]
-        )
+        args = ["worker", "--concurrency", str(concurrency), "--loglevel", "WARNING"]
+        if queues:
+            args += ["--queues", queues]
+        process = self._spawn(name, args)
         self.workers.append(process)
         return process
 

@@ -40,7 +40,7 @@ def build_runtime(settings: Settings, handlers: HandlerRegistry | None = None) -
         lease_seconds=float(os.environ.get("STEPLINE_LEASE_SECONDS", DEFAULT_LEASE_SECONDS)),
     )
     broker = os.environ.get("STEPLINE_BROKER_URL") or url
-    dispatcher = CeleryDispatcher(make_app(broker))
+    dispatcher = CeleryDispatcher(make_app(broker), settings.queue_routes)
     engine_settings = replace(settings.engine_settings(), express_in_one_step=True)
     engine = Engine(store, dispatcher, settings=engine_settings)
     if handlers is None:
