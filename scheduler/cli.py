@@ -181,23 +181,42 @@ def command_validate(args: argparse.Namespace) -> int:
 
 
 def command_server(args: argparse.Namespace) -> int:
-    """`stepline server`: the AWS Step Functions API and the embedded engine, one process."""
+    """`stepline server`: the AWS Step Functions API with everything it needs, one process
+    group: the embedded engine, or with REDIS_URL the Redis engine, the timer loop and
+    `--workers` worker processes."""
     from scheduler.api import serve
+    from scheduler.api.server import cluster_backend
 
     settings = load_settings(args.config)
-    if settings.redis_url:
-        print("stepline: REDIS_URL is set, but `stepline server` runs the embedded engine: "
-              "executions live in this process's memory", file=sys.stderr)
     registry = _registry(settings, args.handlers)
-    return serve(settings, registry, host=args.host, port=args.port)
+    if not settings.redis_url:
+        return serve(settings, registry, host=args.host, port=args.port)
+    if args.workers < 0:
+        raise UsageError("--workers must be 0 or more")
+    _cluster_environment(args)
+    handlers = [str(Path(h).resolve()) if Path(h).exists() else h for h in args.handlers]
+    backend = cluster_backend(
+        settings, registry, workers=args.workers, concurrency=args.concurrency,
+        handler_specs=handlers, timers=True,
+        worker_env={**os.environ, "REDIS_URL": settings.redis_url},
+    )
+    return serve(settings, registry, host=args.host, port=args.port, backend=backend)
 
 
 def command_api(args: argparse.Namespace) -> int:
-    """`stepline api`: the API alone, for a cluster on Redis (not available yet)."""
-    raise UsageError(
-        "`stepline api` (the API alone, over the Redis engine) is not available yet; "
-        "run `stepline server` for the API with the embedded engine"
-    )
+    """`stepline api`: the API alone, for a cluster on Redis (beside `stepline worker` and
+    `stepline scheduler`)."""
+    from scheduler.api import serve
+    from scheduler.api.server import cluster_backend
+
+    settings = load_settings(args.config)
+    if not settings.redis_url:
+        raise UsageError(
+            "`stepline api` serves a cluster on Redis: set REDIS_URL (or redis_url in the "
+            "config file); `stepline server` runs everything on one machine"
+        )
+    return serve(settings, HandlerRegistry(), host=args.host, port=args.port,
+                 backend=cluster_backend(settings))
 
 
 def _cluster_environment(args: argparse.Namespace) -> None:
@@ -283,15 +302,22 @@ def build_parser() -> argparse.ArgumentParser:
     validate.set_defaults(func=command_validate)
 
     server = commands.add_parser(
-        "server", parents=[common], help="serve the AWS Step Functions API (embedded engine)"
+        "server", parents=[common],
+        help="serve the AWS Step Functions API with engine and workers (one machine)"
     )
     server.add_argument("--host", default="127.0.0.1", help="address to listen on")
     server.add_argument("--port", type=int, default=8083, help="port to listen on")
     server.add_argument("--handlers", action="append", default=[], metavar="FILE_OR_MODULE",
                         help="register every top-level function as a Lambda handler (repeatable)")
+    server.add_argument("--workers", type=int, default=2,
+                        help="with REDIS_URL: worker processes to start (default 2)")
+    server.add_argument("--concurrency", type=int, default=1,
+                        help="with REDIS_URL: pool processes of each worker (default 1)")
     server.set_defaults(func=command_server)
 
-    api = commands.add_parser("api", parents=[common], help="serve the API alone (Redis engine)")
+    api = commands.add_parser(
+        "api", parents=[common], help="serve the API alone, for a cluster ($REDIS_URL)"
+    )
     api.add_argument("--host", default="127.0.0.1", help="address to listen on")
     api.add_argument("--port", type=int, default=8083, help="port to listen on")
     api.set_defaults(func=command_api)

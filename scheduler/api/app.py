@@ -2,7 +2,8 @@
 
     POST /      X-Amz-Target: AWSStepFunctions.<Action>   (every action of the service)
     GET  /healthz   the process is up
-    GET  /readyz    the engine can take work (503 when it cannot)
+    GET  /readyz    the engine can take work: on Redis, Redis and the broker answer
+                    (503 when it cannot)
     GET  /metrics   Prometheus text format
 
 An action of the service that Stepline does not serve yet answers 400
@@ -122,7 +123,7 @@ def create_app(
         return JSONResponse({"status": "ok"})
 
     async def readyz(request: Request) -> Response:
-        if is_ready():
+        if await run_in_threadpool(is_ready):  # may wait on Redis and the broker
             return JSONResponse({"status": "ready"})
         return JSONResponse({"status": "not ready"}, status_code=503)
 

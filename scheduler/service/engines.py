@@ -1,4 +1,5 @@
-"""What the service needs of an engine, and the embedded engine behind it.
+"""What the service needs of an engine, and the embedded engine behind it (the Redis
+engine is `engine_redis.RedisEngine`).
 
 `ExecutionEngine` is the whole contract: start, stop, read, wait for an end, hear about
 ends. `EmbeddedEngine` runs the embedded default (MemoryStore + InlineDispatcher) on a
@@ -58,8 +59,12 @@ class ExecutionEngine(Protocol):
     def get_execution(self, arn: str) -> ExecutionRecord | None:
         """A copy of the execution's record, or None."""
 
-    def list_executions(self, state_machine_arn: str) -> list[ExecutionRecord]:
-        """Copies of the machine's execution records, newest first."""
+    def list_executions(
+        self, state_machine_arn: str, offset: int = 0, limit: int | None = None
+    ) -> list[ExecutionRecord]:
+        """Copies of the machine's execution records, newest first (start date, then ARN,
+        descending), from `offset`, at most `limit`. New executions come first, so a
+        record's offset only grows as executions start."""
 
     def history(self, arn: str) -> list[Event]:
         """The execution's events in id order."""
@@ -193,9 +198,14 @@ class EmbeddedEngine:
     def get_execution(self, arn: str) -> ExecutionRecord | None:
         return self.call(lambda: copy.copy(self.store.get_execution(arn)))
 
-    def list_executions(self, state_machine_arn: str) -> list[ExecutionRecord]:
+    def list_executions(
+        self, state_machine_arn: str, offset: int = 0, limit: int | None = None
+    ) -> list[ExecutionRecord]:
         return self.call(
-            lambda: [copy.copy(r) for r in self.store.list_executions(state_machine_arn)]
+            lambda: [
+                copy.copy(r)
+                for r in self.store.list_executions(state_machine_arn, offset=offset, limit=limit)
+            ]
         )
 
     def history(self, arn: str) -> list[Event]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,13 +24,14 @@ from scheduler.service.errors import (
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
     InvalidExecutionInput,
+    InvalidToken,
     ResourceNotFound,
     StateMachineDoesNotExist,
     StateMachineTypeNotSupported,
 )
 from scheduler.service.kv import KeyValue
 from scheduler.service.names import Arn, ArnKind, check_name, expect_arn
-from scheduler.service.pagination import page
+from scheduler.service.pagination import DEFAULT_PAGE_SIZE, decode_token, encode_token, page
 from scheduler.service.records import (
     ExecutionOrigin,
     MachineConfig,
@@ -44,6 +46,8 @@ from scheduler.service.versions import Versions
 SYNC_TIMEOUT_SECONDS = 300.0
 _EXECUTION_KINDS = (ArnKind.EXECUTION, ArnKind.EXPRESS_EXECUTION)
 _PAYLOAD_KEYS = ("input", "inputDetails", "output", "outputDetails")
+#: Executions read from the engine at a time while filling a page of ListExecutions.
+_LIST_BATCH = 200
 
 #: A page of ListExecutions: executions with their origins, and the next token.
 ExecutionPage = tuple[list[tuple[ExecutionRecord, ExecutionOrigin]], str | None]
@@ -272,32 +276,76 @@ class Executions:
         max_results: int | None = None,
         token: str | None = None,
     ) -> ExecutionPage:
-        """ListExecutions of a machine, version or alias: newest first, paged."""
+        """ListExecutions of a machine, version or alias: newest first, paged.
+
+        Pages are read from the engine in batches (only as many records as the page
+        needs), and the token keeps the last execution handed out and where it stood.
+        """
         arn = expect_arn(machine_arn, ArnKind.STATE_MACHINE, ArnKind.VERSION, ArnKind.ALIAS)
         machine = self.registry.get_parsed(arn)
         if arn.kind == ArnKind.VERSION:
             self.versions.get(arn)
         elif arn.kind == ArnKind.ALIAS:
             self.versions.resolve_alias(arn)
-        records = self.engine.list_executions(machine.arn)
-        if status is not None:
-            records = [r for r in records if r.status == status]
-        if redrive_filter == "REDRIVEN":
-            records = [r for r in records if r.redrive_count > 0]
-        if arn.kind == ArnKind.VERSION:
-            records = [r for r in records if self.origin(r).version_arn == arn.text]
-        elif arn.kind == ArnKind.ALIAS:
-            records = [r for r in records if self.origin(r).alias_arn == arn.text]
-        records.sort(key=lambda r: (r.start_date, r.arn), reverse=True)
-        chosen, next_token = page(
-            records,
-            lambda r: [r.start_date, r.arn],
-            scope=f"executions:{machine_arn}:{status}:{redrive_filter}",
-            max_results=max_results,
-            token=token,
-            descending=True,
-        )
-        return [(r, self.origin(r)) for r in chosen], next_token
+
+        def keep(record: ExecutionRecord) -> bool:
+            if status is not None and record.status != status:
+                return False
+            if redrive_filter == "REDRIVEN" and record.redrive_count == 0:
+                return False
+            if arn.kind == ArnKind.VERSION:
+                return self.origin(record).version_arn == arn.text
+            if arn.kind == ArnKind.ALIAS:
+                return self.origin(record).alias_arn == arn.text
+            return True
+
+        scope = f"executions:{machine_arn}:{status}:{redrive_filter}"
+        cursor = None if token is None else _cursor(decode_token(token, scope), token)
+        size = max_results or DEFAULT_PAGE_SIZE
+        chosen: list[tuple[int, ExecutionRecord]] = []
+        more = False
+        for position, record in self._after(machine.arn, cursor):
+            if keep(record):
+                if len(chosen) == size:
+                    more = True
+                    break
+                chosen.append((position, record))
+        next_token = None
+        if more:
+            position, last = chosen[-1]
+            next_token = encode_token(scope, [last.start_date, last.arn, position + 1])
+        return [(r, self.origin(r)) for _, r in chosen], next_token
+
+    def _records(self, machine_arn: str, offset: int) -> Iterator[tuple[int, ExecutionRecord]]:
+        """The machine's executions from `offset` on, newest first, with their positions."""
+        while True:
+            batch = self.engine.list_executions(machine_arn, offset, _LIST_BATCH)
+            for index, record in enumerate(batch):
+                yield offset + index, record
+            if len(batch) < _LIST_BATCH:
+                return
+            offset += len(batch)
+
+    def _after(
+        self, machine_arn: str, cursor: _Cursor | None
+    ) -> Iterator[tuple[int, ExecutionRecord]]:
+        """The executions after the last one a page handed out.
+
+        Executions are never removed and new ones come first, so the last one handed out
+        is at or after where it stood: look for it from there. Should it be gone, fall
+        back on its start date.
+        """
+        if cursor is None:
+            yield from self._records(machine_arn, 0)
+            return
+        records = self._records(machine_arn, max(0, cursor.position - 1))
+        for _, record in records:
+            if record.arn == cursor.arn:
+                yield from records
+                return
+        for position, record in self._records(machine_arn, 0):
+            if (record.start_date, record.arn) < (cursor.start_date, cursor.arn):
+                yield position, record
 
     def history(
         self,
@@ -339,6 +387,22 @@ class Executions:
         if record is None:
             raise ExecutionDoesNotExist(f"Execution Does Not Exist: '{arn_text}'")
         return record
+
+
+@dataclass(frozen=True, slots=True)
+class _Cursor:
+    """Where a page of ListExecutions ended: its last execution and that one's position."""
+
+    start_date: float
+    arn: str
+    position: int
+
+
+def _cursor(key: list[Any], token: str) -> _Cursor:
+    match key:
+        case [int() | float() as start_date, str() as arn, int() as position]:
+            return _Cursor(float(start_date), arn, position)
+    raise InvalidToken(f"Invalid Token: '{token}'")
 
 
 def _reject_constant(name: str) -> Any:

@@ -51,6 +51,16 @@ def page(
     return chunk, (_encode(scope, sort_key(chunk[-1])) if more and chunk else None)
 
 
+def encode_token(scope: str, key: list[Any]) -> str:
+    """A `nextToken` for the listing `scope`, holding `key` (JSON values)."""
+    return _encode(scope, key)
+
+
+def decode_token(token: str, scope: str) -> list[Any]:
+    """The key a token of the listing `scope` holds; InvalidToken if it holds none."""
+    return _decode(token, scope)
+
+
 def _encode(scope: str, key: list[Any]) -> str:
     text = json.dumps({"s": scope, "k": key}, separators=(",", ":"))
     return base64.urlsafe_b64encode(text.encode()).decode()

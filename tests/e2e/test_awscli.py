@@ -17,6 +17,10 @@ from tests.e2e.conftest import ROLE, Server, definition, unique
 
 LAMBDA = "arn:aws:lambda:us-east-1:123456789012:function"
 
+#: The CLI against the embedded server and the all-in-one server on Redis (not `api`,
+#: which serves the same code as the latter: each CLI call costs a second).
+pytestmark = pytest.mark.parametrize("server", ["embedded", "server-redis"], indirect=True)
+
 
 def aws_command() -> list[str]:
     """The `aws` of this environment (the awscli package), as a command line."""

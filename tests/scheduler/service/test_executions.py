@@ -176,3 +176,27 @@ def test_express_names_may_repeat(service: StepFunctions) -> None:
     first = service.executions.start(express.arn, "same")
     second = service.executions.start(express.arn, "same")
     assert first.record.arn != second.record.arn and second.created
+
+
+def test_list_pages_stay_right_while_executions_start_and_end(service: StepFunctions) -> None:
+    machine, _ = service.create_state_machine("m", config(WAIT))
+    arns = [service.executions.start(machine.arn, f"e{i}").record.arn for i in range(250)]
+    first, token = service.executions.list_executions(machine.arn, max_results=100)
+    assert [r.name for r, _ in first][:2] == ["e249", "e248"] and token is not None
+    for i in range(250, 253):  # newer executions come first; the next page is unmoved
+        service.executions.start(machine.arn, f"e{i}")
+    service.executions.stop(arns[149], None, None)
+    second, token = service.executions.list_executions(machine.arn, max_results=100,
+                                                       token=token)
+    assert [r.name for r, _ in second] == [f"e{i}" for i in range(149, 49, -1)]
+    third, token = service.executions.list_executions(machine.arn, max_results=100,
+                                                      token=token)
+    assert [r.name for r, _ in third] == [f"e{i}" for i in range(49, -1, -1)]
+    assert token is None
+    running, token = service.executions.list_executions(
+        machine.arn, status="RUNNING", max_results=149)
+    assert running[-1][0].name == "e103" and token is not None
+    rest, _ = service.executions.list_executions(machine.arn, status="RUNNING", token=token)
+    assert [r.name for r, _ in rest][:2] == ["e102", "e101"] and len(rest) == 100
+    with pytest.raises(InvalidToken):
+        service.executions.list_executions(machine.arn, token=token)

@@ -55,3 +55,10 @@ def test_scan_by_prefix_in_key_order(kv: KeyValue) -> None:
 
 def test_counters_count_from_one(kv: KeyValue) -> None:
     assert [kv.incr("vercount/m"), kv.incr("vercount/m"), kv.incr("vercount/n")] == [1, 2, 1]
+
+
+def test_scan_by_a_prefix_of_kinds(kv: KeyValue) -> None:
+    for key in ("ver/a", "verx/b", "alias/c", "v"):
+        kv.put(key, key)
+    assert [k for k, _ in kv.scan("ver")] == ["ver/a", "verx/b"]
+    assert [k for k, _ in kv.scan("v")] == ["v", "ver/a", "verx/b"]
