@@ -70,10 +70,12 @@ def start_children(
             step.writes.messages.append(Message(arn, child.id, 0, Kind.ENTER))
 
 
-def announce_iteration(step: Step, run: Run) -> None:
-    """A Map iteration's first step: MapIterationStarted, as AWS records it."""
+def announce_iteration(step: Step, run: Run, previous: int | None = None) -> None:
+    """A Map iteration's first step: MapIterationStarted, as AWS records it (after the
+    sibling whose end launched it, under MaxConcurrency)."""
     if run.iteration_of is not None:
-        step.event(run, "MapIterationStarted", {"index": run.index, "name": run.iteration_of})
+        details = {"index": run.index, "name": run.iteration_of}
+        step.event(run, "MapIterationStarted", details, previous=previous)
 
 
 def report_to_parent(
@@ -86,8 +88,11 @@ def report_to_parent(
     assert run.parent is not None
     run.status = RunStatus.DONE
     run.seq += 1
+    last_state_event = run.last_event_id
     if run.iteration_of is not None:
         kind = "MapIterationFailed" if error else "MapIterationSucceeded"
         step.event(run, kind, {"index": run.index, "name": run.iteration_of})
     step.save(run)
-    step.writes.child_report = ChildReport(run.parent, run.index, output, error)
+    step.writes.child_report = ChildReport(
+        run.parent, run.index, output, error, last_state_event, run.last_event_id
+    )

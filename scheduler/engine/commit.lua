@@ -142,13 +142,18 @@ if report ~= cjson.null and report ~= nil then
     if not failed_now and launched < total then
       local sibling = report.parent .. '.' .. (first_child + launched)
       redis.call('HINCRBY', key, 'launched', 1)
-      table.insert(produced, sibling .. '|0|enter')
+      table.insert(produced, sibling .. '|0|enter|' .. real(report.last_state_event))
     end
     if failed_now or finished == total then
       redis.call('HSET', key, 'joined', 1)
-      table.insert(produced, report.parent .. '|' .. fan[6] .. '|join')
+      local after = real(report.last_event)
+      if failed_now then after = real(report.last_state_event) end
+      table.insert(produced, report.parent .. '|' .. fan[6] .. '|join|' .. after)
     end
   end
 end
-for _, m in ipairs(produced) do redis.call('ZADD', outbox_key, c.lease, c.outbox_prefix .. m) end
+for _, m in ipairs(produced) do
+  local run, seq, kind = string.match(m, '^(.-)|(%-?%d+)|(%a+)')
+  redis.call('ZADD', outbox_key, c.lease, c.outbox_prefix .. run .. '|' .. seq .. '|' .. kind)
+end
 return produced

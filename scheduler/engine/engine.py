@@ -203,7 +203,7 @@ class Engine:
 
     def _on_enter(self, step: Step, machine: StateMachine, run: Run, message: Message) -> None:
         if message.seq == 0 and run.parent is not None:
-            announce_iteration(step, run)
+            announce_iteration(step, run, (message.data or {}).get("after"))
         self._run_states(step, machine, run, entering=True)
 
     def _on_retry(self, step: Step, machine: StateMachine, run: Run, message: Message) -> None:
@@ -265,8 +265,12 @@ class Engine:
         step.writes.drop_fanouts.append(run.id)
         step.writes.drop_children_of.append(run.id)
         prefix = "ParallelState" if isinstance(state, ParallelState) else "MapState"
+        # AWS chains what follows a fan-out to its children's last event.
+        after = (message.data or {}).get("after")
         if fanout is not None and fanout.map_run_arn is not None:
-            step.event(run, "MapRunFailed" if fanout.failure else "MapRunSucceeded")
+            after = step.event(run, "MapRunFailed" if fanout.failure else "MapRunSucceeded")
+        if after is not None:
+            run.last_event_id = after
         if fanout is None or fanout.failure is not None:
             error, cause = (
                 fanout.failure if fanout and fanout.failure else (ErrorName.RUNTIME, None)
@@ -276,6 +280,8 @@ class Engine:
             )
             return
         step.event(run, prefix + "Succeeded")
+        if after is not None:
+            run.last_event_id = after  # the Exited event follows the children too
         try:
             outcome = fanout_succeeded(state, self._scope(step, run, state), fanout.results)
         except StatesError as error:

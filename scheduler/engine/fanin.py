@@ -78,8 +78,11 @@ def apply_report(fanout: Fanout, report: ChildReport, execution_arn: str) -> lis
     if fanout.failure is None and fanout.launched < fanout.total:
         sibling = child_id(report.parent, fanout, fanout.launched)
         fanout.launched += 1
-        messages.append(Message(execution_arn, sibling, 0, Kind.ENTER))
+        after = {"after": report.last_state_event}
+        messages.append(Message(execution_arn, sibling, 0, Kind.ENTER, after))
     if fanout.failure is not None or fanout.finished == fanout.total:
         fanout.joined = True
-        messages.append(Message(execution_arn, report.parent, fanout.parent_seq, Kind.JOIN))
+        last = report.last_state_event if fanout.failure is not None else report.last_event
+        join = Message(execution_arn, report.parent, fanout.parent_seq, Kind.JOIN, {"after": last})
+        messages.append(join)
     return messages

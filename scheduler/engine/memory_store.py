@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict, deque
+from dataclasses import replace
 from typing import Any
 
 from scheduler.engine.fanin import apply_report
 from scheduler.engine.messages import Message
 from scheduler.engine.records import Event, ExecutionRecord, Fanout, Run
-from scheduler.engine.step import resolve_ids
+from scheduler.engine.step import resolve, resolve_ids
 from scheduler.engine.store import StepWrites, apply_end
 
 
@@ -133,7 +134,14 @@ class MemoryStore:
         if report is None:
             return []
         fanout = fanouts.get(report.parent)
-        return [] if fanout is None else apply_report(fanout, report, arn)
+        if fanout is None:
+            return []
+        report = replace(
+            report,
+            last_state_event=resolve(report.last_state_event, base),
+            last_event=resolve(report.last_event, base),
+        )
+        return apply_report(fanout, report, arn)
 
     @staticmethod
     def _drop_descendants(runs: dict[str, Run], fanouts: dict[str, Fanout], parent: str) -> None:

@@ -352,8 +352,8 @@ class RedisStore:
             return None
         messages = []
         for item in produced:
-            run, seq, kind = str(item).split("|")
-            messages.append(Message(arn, run, int(seq), Kind(kind)))
+            run, seq, kind, after = str(item).split("|")
+            messages.append(Message(arn, run, int(seq), Kind(kind), {"after": int(after)}))
         return messages
 
     def _control(self, writes: StepWrites, create: str | None) -> dict[str, Any]:
@@ -417,6 +417,7 @@ class RedisStore:
     def _report(report: ChildReport | None) -> dict[str, Any] | None:
         if report is None:
             return None
+        ids = {"last_state_event": report.last_state_event, "last_event": report.last_event}
         if report.error is None:
             return {
                 "parent": report.parent,
@@ -424,6 +425,7 @@ class RedisStore:
                 "blob": dumps(report.output),
                 "failure": "",
                 "threshold": "",
+                **ids,
             }
         return {
             "parent": report.parent,
@@ -431,4 +433,5 @@ class RedisStore:
             "blob": dumps(error_output(*report.error)),
             "failure": dumps(list(report.error)),
             "threshold": dumps(["States.ExceedToleratedFailureThreshold", THRESHOLD_CAUSE]),
+            **ids,
         }

@@ -23,6 +23,11 @@ class ChildReport:
     index: int
     output: Any = None
     error: tuple[str, str | None] | None = None
+    last_state_event: int = 0
+    """The child's last state event (before MapIterationSucceeded/Failed): what AWS
+    chains the next sibling's MapIterationStarted, and a failure's *StateFailed, to."""
+    last_event: int = 0
+    """The child's very last event: what a successful fan-out's *StateSucceeded follows."""
 
 
 @dataclass(frozen=True, slots=True)
