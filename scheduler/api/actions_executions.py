@@ -8,6 +8,7 @@ import math
 from typing import Any
 
 from scheduler.api.protocol import Action, Context, date, drop_none
+from scheduler.engine.lifecycle import redrive_status
 from scheduler.engine.records import ExecutionRecord, ExecutionStatus, StateMachineType
 from scheduler.service.errors import ResourceNotFound, ValidationException
 from scheduler.service.records import ExecutionOrigin
@@ -33,15 +34,17 @@ def _payloads(record: ExecutionRecord, include_data: bool) -> dict[str, Any]:
 def _redrive(record: ExecutionRecord) -> dict[str, Any]:
     if record.type == StateMachineType.EXPRESS:
         return {}
-    if record.status in (ExecutionStatus.RUNNING, ExecutionStatus.SUCCEEDED):
+    status = redrive_status(record)
+    reason = None
+    if status == "NOT_REDRIVABLE":
         reason = f"Execution is {record.status.value} and cannot be redriven"
-    else:
-        reason = "Stepline does not support RedriveExecution yet"
-    return {
-        "redriveCount": record.redrive_count,
-        "redriveStatus": "NOT_REDRIVABLE",
-        "redriveStatusReason": reason,
-    }
+    return drop_none(
+        {
+            "redriveCount": record.redrive_count,
+            "redriveStatus": status,
+            "redriveStatusReason": reason,
+        }
+    )
 
 
 def describe_execution_result(

@@ -23,7 +23,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from scheduler.api import actions_activities, actions_executions, actions_machines, actions_versions
+from scheduler.api import (
+    actions_activities,
+    actions_executions,
+    actions_machines,
+    actions_tasks,
+    actions_versions,
+)
 from scheduler.api.errors import ApiError, ProtocolCode
 from scheduler.api.metrics import Metrics
 from scheduler.api.protocol import (
@@ -45,6 +51,7 @@ ACTIONS: dict[str, Action] = {
     **actions_versions.ACTIONS,
     **actions_executions.ACTIONS,
     **actions_activities.ACTIONS,
+    **actions_tasks.ACTIONS,
 }
 #: Largest request body accepted: a 1 MiB definition or a payload, with room for JSON escapes.
 MIN_BODY_LIMIT = 4 * 1024 * 1024

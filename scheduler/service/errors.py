@@ -20,6 +20,9 @@ class ErrorCode(StrEnum):
     CONFLICT = "ConflictException"
     EXECUTION_ALREADY_EXISTS = "ExecutionAlreadyExists"
     EXECUTION_DOES_NOT_EXIST = "ExecutionDoesNotExist"
+    EXECUTION_NOT_REDRIVABLE = "ExecutionNotRedrivable"
+    TASK_DOES_NOT_EXIST = "TaskDoesNotExist"
+    INVALID_OUTPUT = "InvalidOutput"
     INVALID_ARN = "InvalidArn"
     INVALID_DEFINITION = "InvalidDefinition"
     INVALID_EXECUTION_INPUT = "InvalidExecutionInput"
@@ -153,3 +156,27 @@ class ValidationException(ServiceError):
     """A request that breaks one of the API's constraints."""
 
     code = ErrorCode.VALIDATION
+
+
+class ExecutionNotRedrivable(ServiceError):
+    """RedriveExecution on an execution that cannot be redriven."""
+
+    code = ErrorCode.EXECUTION_NOT_REDRIVABLE
+
+
+class TaskDoesNotExist(ServiceError):
+    """A task token whose task already ended (or never existed)."""
+
+    code = ErrorCode.TASK_DOES_NOT_EXIST
+
+
+class InvalidOutput(ServiceError):
+    """SendTaskSuccess with an output that is not JSON."""
+
+    code = ErrorCode.INVALID_OUTPUT
+
+
+class InvalidTaskToken(ServiceError):
+    """A task token Stepline did not issue (AWS's code: InvalidToken)."""
+
+    code = ErrorCode.INVALID_TOKEN

@@ -36,6 +36,12 @@ class OutOfStock(Exception):
 
 def reserve(event, context):
     raise OutOfStock(f"no {event['item']} left")
+
+
+def flaky_once(event, context):
+    if event["redrives"] == 0:
+        raise OutOfStock("not yet")
+    return {"redrives": event["redrives"]}
 '''
 
 
