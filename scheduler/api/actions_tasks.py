@@ -8,6 +8,7 @@ from typing import Any
 
 from scheduler.api.protocol import Action, Context, date
 from scheduler.service import tasks
+from scheduler.service.test_state import test_state as run_test_state
 
 
 def send_task_success(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
@@ -38,7 +39,18 @@ def redrive_execution(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     return {"redriveDate": date(time.time())}
 
 
+def test_state(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    return run_test_state(
+        body["definition"],
+        body.get("input"),
+        tasks.task_caller(ctx.service.engine),
+        inspection_level=body.get("inspectionLevel", "INFO"),
+        state_name=body.get("stateName"),
+    )
+
+
 ACTIONS: dict[str, Action] = {
+    "TestState": test_state,
     "SendTaskSuccess": send_task_success,
     "SendTaskFailure": send_task_failure,
     "SendTaskHeartbeat": send_task_heartbeat,

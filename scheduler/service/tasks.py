@@ -84,3 +84,11 @@ def redrive(engine: Any, arn: str) -> ExecutionRecord:
         if "Does Not Exist" in str(exc):
             raise errors.ExecutionDoesNotExist(str(exc)) from None
         raise errors.ExecutionNotRedrivable(str(exc)) from None
+
+
+def task_caller(engine: Any) -> Callable[[str, Any, float | None], Any]:
+    """How the engine behind the service calls Task resources (for TestState)."""
+    runtime = getattr(engine, "runtime", None)
+    if runtime is not None:
+        return runtime.invoker  # type: ignore[no-any-return]
+    return engine.dispatcher.call_task  # type: ignore[no-any-return]

@@ -164,8 +164,10 @@ def test_tags(sfn: Any) -> None:
 
 def test_unsupported_actions_answer_in_aws_shape(sfn: Any) -> None:
     with pytest.raises(ClientError) as caught:
-        sfn.test_state(definition='{"Type": "Pass", "End": true}', input="{}")
+        sfn.list_map_runs(
+            executionArn="arn:aws:states:us-east-1:123456789012:execution:m:e"
+        )
     assert code(caught) == "UnsupportedOperation"
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
-    assert "TestState" in caught.value.response["Error"]["Message"]
+    assert "ListMapRuns" in caught.value.response["Error"]["Message"]
     assert json.dumps(caught.value.response["Error"])  # a plain error, no stack trace

@@ -62,7 +62,7 @@ def test_success_is_json_with_aws_content_type_and_request_id(client: TestClient
     ("target", "code"),
     [(None, "UnknownOperationException"), ("AWSStepFunctions.Nope", "UnknownOperationException"),
      ("Other.ListActivities", "UnknownOperationException"),
-     ("AWSStepFunctions.TestState", "UnsupportedOperation")],
+     ("AWSStepFunctions.ListMapRuns", "UnsupportedOperation")],
 )
 def test_unknown_and_unsupported_actions(client: TestClient, target: str | None,
                                          code: str) -> None:
