@@ -121,7 +121,11 @@ def command_run(args: argparse.Namespace) -> int:
         _check_name(args.name)
     with contextlib.redirect_stdout(sys.stderr):
         registry = _registry(settings, args.handlers)
-        runtime = EmbeddedRuntime(registry, settings=settings.engine_settings())
+        runtime = EmbeddedRuntime(
+            registry,
+            settings=settings.engine_settings(),
+            integrations=settings.integration_settings(),
+        )
         try:
             record = runtime.run(definition, input_value, name=args.name)
         except DefinitionError as exc:

@@ -12,6 +12,7 @@ from typing import Any
 
 from integrations.invoke import Invoker
 from integrations.registry import HandlerRegistry
+from integrations.settings import IntegrationSettings
 from scheduler.arns import Account
 from scheduler.engine.clock import Clock, SystemClock
 from scheduler.engine.engine import Engine, EngineSettings
@@ -64,11 +65,14 @@ class EmbeddedRuntime:
         *,
         settings: EngineSettings | None = None,
         clock: Clock | None = None,
+        integrations: IntegrationSettings | None = None,
     ) -> None:
+        """`integrations`: endpoints and connections of the HTTP and AWS integrations
+        (None: read from the config file and environment when first used)."""
         self.settings = settings or EngineSettings()
         self.clock = clock or SystemClock()
         self.account = Account(self.settings.region, self.settings.account)
-        self.invoker = Invoker(handlers, self.account)
+        self.invoker = Invoker(handlers, self.account, integrations)
         self.store = MemoryStore()
         self.dispatcher = InlineDispatcher(self.clock, self.invoker)
         self.engine = Engine(self.store, self.dispatcher, clock=self.clock, settings=self.settings)

@@ -47,7 +47,9 @@ def build_runtime(settings: Settings, handlers: HandlerRegistry | None = None) -
         handlers = HandlerRegistry()
         handlers.load_all(settings.handler_paths)
         handlers.load_mapping(dict(settings.handlers))
-    invoker = Invoker(handlers, Account(settings.region, settings.account))
+    invoker = Invoker(
+        handlers, Account(settings.region, settings.account), settings.integration_settings()
+    )
     return WorkerRuntime(settings, store, dispatcher, engine, invoker)
 
 

@@ -86,7 +86,11 @@ class Backend:
 
 def embedded_backend(settings: Settings, handlers: HandlerRegistry) -> Backend:
     """The embedded engine (state in this process's memory)."""
-    engine = EmbeddedEngine(handlers, settings=settings.engine_settings())
+    engine = EmbeddedEngine(
+        handlers,
+        settings=settings.engine_settings(),
+        integrations=settings.integration_settings(),
+    )
     return Backend(engine, MemoryKV(), "embedded engine", [engine.start], [engine.close])
 
 

@@ -18,16 +18,14 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, Protocol, TypeVar
 
-from integrations.invoke import Invoker
 from integrations.registry import HandlerRegistry
-from scheduler.arns import Account
-from scheduler.engine.clock import Clock, SystemClock
-from scheduler.engine.engine import Engine, EngineSettings
-from scheduler.engine.inline import InlineDispatcher
-from scheduler.engine.memory_store import MemoryStore
+from integrations.settings import IntegrationSettings
+from scheduler.engine.clock import Clock
+from scheduler.engine.engine import EngineSettings
 from scheduler.engine.messages import Message
 from scheduler.engine.records import Event, ExecutionRecord, ExecutionStatus, StateMachineType
 from scheduler.engine.store import StepWrites
+from scheduler.runtime import EmbeddedRuntime
 
 T = TypeVar("T")
 EndListener = Callable[[ExecutionRecord], None]
@@ -79,22 +77,6 @@ class ExecutionEngine(Protocol):
         """Whether the engine can take work."""
 
 
-class _WatchedStore(MemoryStore):
-    """The embedded store, telling the engine wrapper when an execution ends."""
-
-    def __init__(self, on_end: EndListener) -> None:
-        super().__init__()
-        self._on_end = on_end
-
-    def commit(self, writes: StepWrites) -> list[Message] | None:
-        produced = super().commit(writes)
-        if produced is not None and writes.end is not None:
-            record = self.get_execution(writes.execution.arn)
-            if record is not None:
-                self._on_end(record)
-        return produced
-
-
 class EmbeddedEngine:
     """The embedded engine, its loop on a background thread, behind `ExecutionEngine`."""
 
@@ -104,13 +86,18 @@ class EmbeddedEngine:
         *,
         settings: EngineSettings | None = None,
         clock: Clock | None = None,
+        integrations: IntegrationSettings | None = None,
     ) -> None:
-        self.settings = settings or EngineSettings()
-        self.clock = clock or SystemClock()
-        self.account = Account(self.settings.region, self.settings.account)
-        self.store = _WatchedStore(self._ended)
-        self.dispatcher = InlineDispatcher(self.clock, Invoker(handlers, self.account))
-        self.engine = Engine(self.store, self.dispatcher, clock=self.clock, settings=self.settings)
+        runtime = EmbeddedRuntime(
+            handlers, settings=settings, clock=clock, integrations=integrations
+        )
+        self.settings = runtime.settings
+        self.clock = runtime.clock
+        self.account = runtime.account
+        self.store = runtime.store
+        self.dispatcher = runtime.dispatcher
+        self.engine = runtime.engine
+        self.engine.add_observer(self._observe)
         self._listeners: list[EndListener] = []
         self._waiters: dict[str, list[Future[ExecutionRecord | None]]] = {}
         self._thread: threading.Thread | None = None
@@ -237,6 +224,12 @@ class EmbeddedEngine:
 
     def subscribe(self, listener: EndListener) -> None:
         self._listeners.append(listener)
+
+    def _observe(self, writes: StepWrites) -> None:
+        if writes.end is not None:
+            record = self.store.get_execution(writes.execution.arn)
+            if record is not None:
+                self._ended(record)
 
     def _ended(self, record: ExecutionRecord) -> None:
         """On the loop thread, right after an execution's last step committed."""

@@ -667,3 +667,47 @@ def test_validate_missing_file_exits_2(work: Path, capsys: pytest.CaptureFixture
     out, err = capsys.readouterr()
     assert out == ""
     assert "cannot read definition file 'nowhere.json'" in err
+
+
+def test_connections_from_the_config_file_given_with_config_reach_http_tasks(
+    work: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--config` (not $STEPLINE_CONFIG) names the connection an http:invoke Task uses."""
+    import http.server
+    import threading
+
+    seen: list[str | None] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            seen.append(self.headers.get("X-Api-Key"))
+            body = b'{"ok": true}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.delenv("STEPLINE_CONFIG", raising=False)
+    config = work / "elsewhere.toml"
+    config.write_text(
+        '[connections.crm]\nauthorization_type = "API_KEY"\n'
+        'api_key_name = "X-Api-Key"\napi_key_value = "s3cret"\n'
+    )
+    definition = write(work, "d.json", {"StartAt": "Call", "States": {"Call": {
+        "Type": "Task", "Resource": "arn:aws:states:::http:invoke", "End": True,
+        "OutputPath": "$.ResponseBody",
+        "Parameters": {"ApiEndpoint": f"http://127.0.0.1:{server.server_port}/x",
+                       "Method": "GET", "Authentication": {"ConnectionArn": "crm"}}}}})
+    try:
+        code = main(["run", definition, "--config", str(config), "--json"])
+    finally:
+        server.shutdown()
+    assert json.loads(capsys.readouterr().out) == {"status": "SUCCEEDED", "output": {"ok": True}}
+    assert code == 0
+    assert seen == ["s3cret"]
