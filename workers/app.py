@@ -50,6 +50,7 @@ def make_app(broker: str | None = None) -> Celery:
             "stepline.step": {"queue": STEPS_QUEUE},
             "stepline.steps": {"queue": STEPS_QUEUE},
             "stepline.invoke": {"queue": TASKS_QUEUE},
+            "stepline.invokes": {"queue": TASKS_QUEUE},
         },
         worker_hijack_root_logger=False,
         broker_connection_retry_on_startup=True,

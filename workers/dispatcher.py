@@ -7,10 +7,10 @@ scheduler process (`stepline scheduler`) fires it when due.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict
 from typing import Any
 
 from scheduler.engine.messages import Message, TaskRequest
+from scheduler.engine.records import shallow_dict
 from workers.app import STEPS_QUEUE, TASKS_QUEUE
 
 BATCH = 32
@@ -58,7 +58,18 @@ class CeleryDispatcher:
 
     def invoke(self, request: TaskRequest) -> None:
         queue = self._queue(request.execution, TASKS_QUEUE)
-        self.app.send_task("stepline.invoke", args=[asdict(request)], queue=queue)
+        self.app.send_task("stepline.invoke", args=[shallow_dict(request)], queue=queue)
+
+    def invoke_many(self, requests: list[TaskRequest]) -> None:
+        """Task calls of one execution (a batch of a Map's children) in few Celery
+        messages: each runs its calls on threads and applies their outcomes together."""
+        if len(requests) == 1:
+            self.invoke(requests[0])
+            return
+        queue = self._queue(requests[0].execution, TASKS_QUEUE)
+        for start in range(0, len(requests), BATCH):
+            batch = [shallow_dict(r) for r in requests[start : start + BATCH]]
+            self.app.send_task("stepline.invokes", args=[batch], queue=queue)
 
 
 def machine_name(execution_arn: str) -> str:

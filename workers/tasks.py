@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
-from scheduler.asl.errors import StatesError
-from scheduler.engine.messages import Kind, Message, TaskRequest, key_of
+from scheduler.engine.messages import Kind, Message, TaskRequest, call_task, key_of
 from scheduler.engine.records import ExecutionStatus
 from scheduler.express import run_in_memory
 from workers.app import app
@@ -26,15 +27,14 @@ def step(args: list[Any]) -> None:
 
 @app.task(name="stepline.steps")  # type: ignore[untyped-decorator]
 def steps(batch: list[list[Any]]) -> None:
-    """Apply several steps in turn (children of a fan-out, sent together)."""
-    failures = []
-    for args in batch:
-        try:
-            step(args)
-        except Exception as exc:  # noqa: BLE001 - the others still run; the sweep retries
-            failures.append(exc)
-    if failures:
-        raise failures[0]
+    """Apply several steps of one execution (children of a fan-out, sent together) with
+    one load and one commit; Express runs, if any, one by one."""
+    runtime = worker_runtime()
+    messages = [Message(e, r, s, Kind(k), d) for e, r, s, k, d in batch]
+    express = [m for m in messages if m.kind == Kind.EXPRESS]
+    for message in express:
+        run_express(runtime, message)
+    runtime.engine.handle_batch([m for m in messages if m.kind != Kind.EXPRESS])
 
 
 def run_express(runtime: WorkerRuntime, message: Message) -> None:
@@ -49,16 +49,20 @@ def run_express(runtime: WorkerRuntime, message: Message) -> None:
 
 @app.task(name="stepline.invoke")  # type: ignore[untyped-decorator]
 def invoke(request_fields: dict[str, Any]) -> None:
-    """Call a Task state's resource and send its outcome back as a step."""
-    request = TaskRequest(**request_fields)
+    """Call a Task state's resource and apply its outcome as a step."""
     runtime = worker_runtime()
-    try:
-        result = runtime.invoker(request.resource, request.payload, request.timeout_seconds)
-        data: dict[str, Any] = {"result": result, "submitted": request.callback}
-    except StatesError as error:
-        data = {"error": error.error, "cause": error.cause}
-    except Exception as exc:  # noqa: BLE001 - an integration bug is the task's failure
-        data = {"error": "States.TaskFailed", "cause": f"{type(exc).__name__}: {exc}"}
-    done = Message(request.execution, request.run, request.seq, Kind.TASK_DONE, data)
+    done = call_task(runtime.invoker, TaskRequest(**request_fields))
     # Applied here rather than sent as one more Celery hop: a Task state costs one hop.
     runtime.engine.handle(done)
+
+
+@app.task(name="stepline.invokes")  # type: ignore[untyped-decorator]
+def invokes(batch: list[dict[str, Any]]) -> None:
+    """Several task calls of one execution (a Map's children), each on its own thread as
+    the embedded engine runs them, then their outcomes applied with one load and one
+    commit: a batch of calls costs one hop, and slow calls still overlap."""
+    runtime = worker_runtime()
+    requests = [TaskRequest(**fields) for fields in batch]
+    with ThreadPoolExecutor(len(requests), thread_name_prefix="stepline-task") as pool:
+        done = list(pool.map(partial(call_task, runtime.invoker), requests))
+    runtime.engine.handle_batch(done)

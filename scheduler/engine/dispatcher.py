@@ -25,3 +25,6 @@ class Dispatcher(Protocol):
 
     def invoke(self, request: TaskRequest) -> None:
         """Call a task resource; its outcome comes back as a TASK_DONE message."""
+
+    def invoke_many(self, requests: list[TaskRequest]) -> None:
+        """Call several task resources of one execution (a dispatcher may batch them)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import random as random_module
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from scheduler.asl.errors import (
@@ -143,9 +144,49 @@ class Engine:
     def handle(self, message: Message) -> None:
         """Run one step for `message`; a stale or unknown message changes nothing."""
         record, run = self.store.load_step(message.execution, message.run)
+        step = self._step(message, record, run)
+        if step is not None:
+            self._commit(step)
+
+    def handle_batch(self, messages: list[Message]) -> None:
+        """Run the steps of several messages of one execution (a fan-out's children, sent
+        together) with one load and one commit; each step keeps its own compare-and-set,
+        so a stale one changes nothing and the others still apply. Messages of several
+        executions are handled one by one. An unexpected error in one step is raised after
+        the others committed (its message stays in flight for the sweep)."""
+        execution = messages[0].execution if messages else ""
+        if len(messages) < 2 or any(m.execution != execution for m in messages):
+            for message in messages:
+                self.handle(message)
+            return
+        record, runs = self.store.load_steps(execution, [m.run for m in messages])
+        steps: list[Step] = []
+        errors: list[Exception] = []
+        for message, run in zip(messages, runs, strict=True):
+            try:
+                # Each step its own copy: ending the execution must not leak into the next.
+                step = self._step(message, None if record is None else replace(record), run)
+            except Exception as exc:  # noqa: BLE001 - the other steps still apply
+                errors.append(exc)
+                continue
+            if step is not None:
+                steps.append(step)
+        produced = self.store.commit_many([step.writes for step in steps])
+        calls: list[TaskRequest] = []
+        for step, messages_out in zip(steps, produced, strict=True):
+            self._committed(step, messages_out, calls)
+        if calls:
+            self.dispatcher.invoke_many(calls)
+        if errors:
+            raise errors[0]
+
+    def _step(
+        self, message: Message, record: ExecutionRecord | None, run: Run | None
+    ) -> Step | None:
+        """Decide the step `message` asks for; None when it is stale (then forgotten)."""
         if record is None or record.status != ExecutionStatus.RUNNING:
             self.store.forget(key_of(message))
-            return
+            return None
         step = Step(self.store, record, self.clock.now())
         step.writes.consumed = key_of(message)
         if message.kind == Kind.EXEC_TIMEOUT:
@@ -157,16 +198,15 @@ class Engine:
                 cause="Execution timed out.",
                 root=run,
             )
-            self._commit(step)
-            return
+            return step
         if run is None or run.seq != message.seq:
             self.store.forget(key_of(message))
-            return
+            return None
         step.writes.run_id, step.writes.expected_seq = run.id, run.seq
         machine = self.machines.machine_at(record.definition, run.machine)
         handler = _HANDLERS[message.kind]
         handler(self, step, machine, run, message)
-        self._commit(step)
+        return step
 
     def handle_here(self, message: Message) -> None:
         """Apply a step now in this thread when the store takes concurrent steps (Redis);
@@ -182,24 +222,33 @@ class Engine:
         self.observers.append(observer)
 
     def _commit(self, step: Step) -> None:
-        produced = self.store.commit(step.writes)
+        self._committed(step, self.store.commit(step.writes))
+
+    def _committed(
+        self, step: Step, produced: list[Message] | None, calls: list[TaskRequest] | None = None
+    ) -> None:
+        """After a commit: observers, then what the step and the store's fan-in send. With
+        `calls`, task calls are collected there for the caller to send together."""
         if produced is None:
             if step.writes.consumed:
                 self.store.forget(step.writes.consumed)
             return
         for observer in self.observers:
             observer(step.writes)
-        self._deliver(step.writes)
+        self._deliver(step.writes, calls)
         if produced:
             self.dispatcher.send_many(produced)
 
-    def _deliver(self, writes: StepWrites) -> None:
+    def _deliver(self, writes: StepWrites, calls: list[TaskRequest] | None = None) -> None:
         if writes.messages:
             self.dispatcher.send_many(writes.messages)
         for due, message in writes.timers:
             self.dispatcher.send_at(due, message)
-        for request in writes.tasks:
-            self.dispatcher.invoke(request)
+        if calls is not None:
+            calls.extend(writes.tasks)
+        else:
+            for request in writes.tasks:
+                self.dispatcher.invoke(request)
 
     def _on_enter(self, step: Step, machine: StateMachine, run: Run, message: Message) -> None:
         if message.seq == 0 and run.parent is not None:

@@ -16,9 +16,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from scheduler.asl.errors import StatesError
 from scheduler.engine.clock import Clock, SkippingClock
-from scheduler.engine.messages import Kind, Message, TaskRequest
+from scheduler.engine.messages import Kind, Message, TaskRequest, call_task
 
 TaskCaller = Callable[[str, Any, float | None], Any]
 
@@ -59,6 +58,10 @@ class InlineDispatcher:
         self._in_flight += 1
         self._pool.submit(self._call, request)
 
+    def invoke_many(self, requests: list[TaskRequest]) -> None:
+        for request in requests:
+            self.invoke(request)
+
     def call_soon(self, function: Callable[[], None]) -> None:
         """Run `function` on the loop thread (how other threads reach the engine)."""
         self._inbox.put(function)
@@ -66,14 +69,7 @@ class InlineDispatcher:
     # ----- the loop ------------------------------------------------------------------------
 
     def _call(self, request: TaskRequest) -> None:
-        try:
-            result = self.call_task(request.resource, request.payload, request.timeout_seconds)
-            data: dict[str, Any] = {"result": result, "submitted": request.callback}
-        except StatesError as error:
-            data = {"error": error.error, "cause": error.cause}
-        except Exception as exc:  # noqa: BLE001 - an integration bug is the task's failure
-            data = {"error": "States.TaskFailed", "cause": f"{type(exc).__name__}: {exc}"}
-        self._inbox.put(Message(request.execution, request.run, request.seq, Kind.TASK_DONE, data))
+        self._inbox.put(call_task(self.call_task, request))
 
     def run(
         self,

@@ -70,6 +70,11 @@ class MemoryStore:
     def load_step(self, arn: str, run_id: str) -> tuple[ExecutionRecord | None, Run | None]:
         return self._executions.get(arn), self.load_run(arn, run_id)
 
+    def load_steps(
+        self, arn: str, run_ids: list[str]
+    ) -> tuple[ExecutionRecord | None, list[Run | None]]:
+        return self._executions.get(arn), [self.load_run(arn, run_id) for run_id in run_ids]
+
     def load_run(self, execution_arn: str, run_id: str) -> Run | None:
         runs = self._runs.get(execution_arn)
         return None if runs is None else runs.get(run_id)
@@ -101,6 +106,9 @@ class MemoryStore:
             if writes.redrive:
                 self._executions[arn] = writes.execution
             return self._apply(writes)
+
+    def commit_many(self, batch: list[StepWrites]) -> list[list[Message] | None]:
+        return [self.commit(writes) for writes in batch]
 
     def _apply(self, writes: StepWrites) -> list[Message]:
         arn = writes.execution.arn

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+
+from scheduler.asl.errors import StatesError
 
 
 class Kind(StrEnum):
@@ -46,6 +49,23 @@ class TaskRequest:
     timeout_seconds: float | None = None
     callback: bool = False
     """`.waitForTaskToken`: the call only submits the task; a token ends it."""
+
+
+def call_task(
+    call: Callable[[str, Any, float | None], Any], request: TaskRequest
+) -> Message:
+    """Call a task resource; its outcome as the TASK_DONE message the engine applies.
+
+    A StatesError is the task's failure as raised; any other exception is an integration
+    bug, reported as States.TaskFailed naming it (never lost, never a crash)."""
+    try:
+        result = call(request.resource, request.payload, request.timeout_seconds)
+        data: dict[str, Any] = {"result": result, "submitted": request.callback}
+    except StatesError as error:
+        data = {"error": error.error, "cause": error.cause}
+    except Exception as exc:  # noqa: BLE001 - an integration bug is the task's failure
+        data = {"error": "States.TaskFailed", "cause": f"{type(exc).__name__}: {exc}"}
+    return Message(request.execution, request.run, request.seq, Kind.TASK_DONE, data)
 
 
 def message_key(execution: str, run: str, seq: int, kind: str) -> str:

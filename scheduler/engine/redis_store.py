@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import asdict
+from dataclasses import fields as dataclass_fields
 from importlib import resources
 from typing import Any
 
@@ -43,6 +43,7 @@ from scheduler.engine.records import (
     Run,
     RunStatus,
     StateMachineType,
+    shallow_dict,
 )
 from scheduler.engine.store import ChildReport, ExecutionEnd, StepWrites, apply_end
 
@@ -70,7 +71,7 @@ return 1
 
 def task_json(request: TaskRequest) -> str:
     """A task call as kept in Redis while in flight (the sweep re-sends it from here)."""
-    return dumps(asdict(request))
+    return dumps(shallow_dict(request))
 
 
 def task_from(stored: str) -> TaskRequest:
@@ -78,11 +79,13 @@ def task_from(stored: str) -> TaskRequest:
     return TaskRequest(**json.loads(stored))
 
 
+_PLAIN = ("seq", "last_event_id", "entered_event_id")
+_RUN_BODY = tuple(f.name for f in dataclass_fields(Run) if f.name not in _PLAIN)
+
+
 def _run_json(run: Run) -> str:
-    body = asdict(run)
-    for field in ("seq", "last_event_id", "entered_event_id"):
-        del body[field]
-    return dumps(body)
+    """A run's fields but the three kept in plain text before it."""
+    return dumps({name: getattr(run, name) for name in _RUN_BODY})
 
 
 def _run_from(stored: str) -> Run:
@@ -91,6 +94,15 @@ def _run_from(stored: str) -> Run:
     data["machine"] = tuple(data["machine"])
     data["status"] = RunStatus(data["status"])
     return Run(seq=int(seq), last_event_id=int(last), entered_event_id=int(entered), **data)
+
+
+def _produced(arn: str, reply: list[Any]) -> list[Message]:
+    """The messages a commit's fan-in produced ("run|seq|kind|after" each)."""
+    messages = []
+    for item in reply:
+        run, seq, kind, after = str(item).split("|")
+        messages.append(Message(arn, run, int(seq), Kind(kind), {"after": int(after)}))
+    return messages
 
 
 def _record_json(record: ExecutionRecord, definition_id: str) -> str:
@@ -204,6 +216,17 @@ class RedisStore:
         record = self._record_from(fields)
         return record, (_run_from(stored) if stored else None)
 
+    def load_steps(
+        self, arn: str, run_ids: list[str]
+    ) -> tuple[ExecutionRecord | None, list[Run | None]]:
+        """The execution and several of its runs (one per id, each its own object), in
+        one round trip."""
+        pipe = self.client.pipeline(transaction=False)
+        pipe.hgetall(self._x(arn) + "exec")
+        pipe.hmget(self._x(arn) + "runs", run_ids)
+        fields, stored = pipe.execute()
+        return self._record_from(fields), [_run_from(s) if s else None for s in stored]
+
     def list_executions(
         self,
         state_machine_arn: str | None = None,
@@ -288,7 +311,7 @@ class RedisStore:
         done = self._finish_script(
             keys=[prefix + "exec", prefix + "events", self.outbox_key, self.ends_channel],
             args=[
-                dumps(asdict(end)),
+                dumps(shallow_dict(end)),
                 record.status.value,
                 record.transitions,
                 len(events) + 1,
@@ -320,7 +343,7 @@ class RedisStore:
         if definition_id not in self._definitions:  # definitions are immutable: once each
             self.client.set(self.prefix + "def:" + definition_id, record.definition)
             self._definitions[definition_id] = record.definition
-        produced = self._run_commit(writes, create=_record_json(record, definition_id))
+        produced = self._run_commit([writes], create=_record_json(record, definition_id))[0]
         if produced is None:
             return False
         pipe = self.client.pipeline(transaction=False)
@@ -332,12 +355,19 @@ class RedisStore:
         return True
 
     def commit(self, writes: StepWrites) -> list[Message] | None:
-        return self._run_commit(writes)
+        return self._run_commit([writes])[0]
 
-    def _run_commit(self, writes: StepWrites, create: str | None = None) -> list[Message] | None:
-        arn = writes.execution.arn
+    def commit_many(self, batch: list[StepWrites]) -> list[list[Message] | None]:
+        """Steps of one execution in one Lua call, applied in order, each with its own
+        compare-and-set: a fan-out's children commit as a batch."""
+        return self._run_commit(batch) if batch else []
+
+    def _run_commit(
+        self, batch: list[StepWrites], create: str | None = None
+    ) -> list[list[Message] | None]:
+        arn = batch[0].execution.arn
         prefix = self._x(arn)
-        control = self._control(writes, create)
+        controls = [self._control(writes, create) for writes in batch]
         keys = [
             prefix + "exec",
             prefix + "runs",
@@ -347,14 +377,8 @@ class RedisStore:
             prefix + "fans",
             self.tasks_key,
         ]
-        produced = self._commit_script(keys=keys, args=[dumps(control), prefix])
-        if produced is None:
-            return None
-        messages = []
-        for item in produced:
-            run, seq, kind, after = str(item).split("|")
-            messages.append(Message(arn, run, int(seq), Kind(kind), {"after": int(after)}))
-        return messages
+        replies = self._commit_script(keys=keys, args=[dumps(controls), prefix])
+        return [None if reply is None else _produced(arn, reply) for reply in replies]
 
     def _control(self, writes: StepWrites, create: str | None) -> dict[str, Any]:
         arn = writes.execution.arn
@@ -401,7 +425,7 @@ class RedisStore:
             "end_status": end.status if end else "",
             "ends_channel": self.ends_channel,
             "arn": arn,
-            "end_blob": dumps(asdict(end)) if end else "",
+            "end_blob": dumps(shallow_dict(end)) if end else "",
             "timers": [[due, key_of(m)] for due, m in writes.timers],
             "activity_tasks": [
                 [self.prefix + "activity:" + a, task] for a, task in writes.activity_tasks

@@ -100,6 +100,11 @@ class Store(Protocol):
     def load_step(self, arn: str, run_id: str) -> tuple[ExecutionRecord | None, Run | None]:
         """The execution and one of its runs (one round trip where it matters)."""
 
+    def load_steps(
+        self, arn: str, run_ids: list[str]
+    ) -> tuple[ExecutionRecord | None, list[Run | None]]:
+        """The execution and a run per id (a batch of steps of one execution)."""
+
     def load_run(self, execution_arn: str, run_id: str) -> Run | None:
         """A run of a running execution, or None when it ended or never existed."""
 
@@ -115,6 +120,10 @@ class Store(Protocol):
         Returns the messages the store's own bookkeeping produced: the next child to
         launch under MaxConcurrency, and the JOIN to a parent whose children are done.
         """
+
+    def commit_many(self, batch: list[StepWrites]) -> list[list[Message] | None]:
+        """`commit` each step of one execution in order, at once where the store can;
+        an entry per step: None for a stale one, else what its bookkeeping produced."""
 
     def forget(self, key: str) -> None:
         """A consumed message had nothing to do (stale): stop tracking it as in flight."""

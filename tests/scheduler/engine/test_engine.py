@@ -314,6 +314,47 @@ def test_exhausted_retries_go_to_catch(runtime: Any) -> None:
     assert types(runtime, record).count("LambdaFunctionScheduled") == 3
 
 
+def test_map_of_tasks_applies_every_outcome_once_in_item_order(runtime: Any) -> None:
+    """Enough items for several batches of task calls; every tenth declines and is caught."""
+    processor = {
+        "StartAt": "Pick",
+        "States": {
+            "Pick": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.bad", "BooleanEquals": True, "Next": "Decline"}],
+                "Default": "Times",
+            },
+            "Decline": {
+                "Type": "Task",
+                "Resource": lambda_arn("decline"),
+                "Catch": [{"ErrorEquals": ["PaymentDeclined"], "Next": "Caught"}],
+                "End": True,
+            },
+            "Caught": {"Type": "Pass", "Parameters": {"caught.$": "$.Error"}, "End": True},
+            "Times": {
+                "Type": "Task",
+                "Resource": lambda_arn("times_ten"),
+                "InputPath": "$.n",
+                "End": True,
+            },
+        },
+    }
+    definition = {
+        "StartAt": "M",
+        "States": {"M": {"Type": "Map", "ItemProcessor": processor, "End": True}},
+    }
+    items = [{"n": n, "bad": n % 10 == 0} for n in range(75)]
+    record = runtime.run(definition, items)
+    assert record.status == ExecutionStatus.SUCCEEDED
+    assert record.output == [
+        {"caught": "PaymentDeclined"} if n % 10 == 0 else n * 10 for n in range(75)
+    ]
+    types = [event["type"] for event in runtime.history(record)]
+    assert types.count("LambdaFunctionSucceeded") == 67
+    assert types.count("LambdaFunctionFailed") == 8
+    assert types.count("MapIterationSucceeded") == 75
+
+
 def test_map_runs_at_most_max_concurrency_items_at_once(runtime: Any) -> None:
     definition = {
         "StartAt": "M",
