@@ -14,8 +14,19 @@ from scheduler.engine.records import shallow_dict
 from workers.app import STEPS_QUEUE, TASKS_QUEUE
 
 BATCH = 32
-"""Steps per Celery message when many are sent at once: enough to amortise a hop,
-few enough that both workers get a share of a fan-out."""
+"""Steps (or task calls) per Celery message when many are sent at once, at least: enough
+to amortise a hop."""
+MAX_BATCH = 128
+"""At most: a batch commits in one Lua call, which holds Redis for its duration."""
+SHARES = 8
+"""A large fan-out is cut into about this many messages, so that every worker gets a share
+while each message still carries as many steps as it can."""
+
+
+def batches(count: int) -> range:
+    """Where each Celery message of `count` steps starts."""
+    size = min(MAX_BATCH, max(BATCH, -(-count // SHARES)))
+    return range(0, count, size)
 
 
 def message_args(message: Message) -> list[Any]:
@@ -49,8 +60,9 @@ class CeleryDispatcher:
             self.send(messages[0])
             return
         queue = self._queue(messages[0].execution, STEPS_QUEUE)
-        for start in range(0, len(messages), BATCH):
-            batch = [message_args(m) for m in messages[start : start + BATCH]]
+        starts = batches(len(messages))
+        for start in starts:
+            batch = [message_args(m) for m in messages[start : start + starts.step]]
             self.app.send_task("stepline.steps", args=[batch], queue=queue)
 
     def send_at(self, due: float, message: Message) -> None:
@@ -67,8 +79,9 @@ class CeleryDispatcher:
             self.invoke(requests[0])
             return
         queue = self._queue(requests[0].execution, TASKS_QUEUE)
-        for start in range(0, len(requests), BATCH):
-            batch = [shallow_dict(r) for r in requests[start : start + BATCH]]
+        starts = batches(len(requests))
+        for start in starts:
+            batch = [shallow_dict(r) for r in requests[start : start + starts.step]]
             self.app.send_task("stepline.invokes", args=[batch], queue=queue)
 
 

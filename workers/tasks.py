@@ -12,6 +12,9 @@ from scheduler.express import run_in_memory
 from workers.app import app
 from workers.runtime import WorkerRuntime, worker_runtime
 
+TASK_THREADS = 32
+"""Task calls of one `stepline.invokes` message that run at once (slow calls overlap)."""
+
 
 @app.task(name="stepline.step")  # type: ignore[untyped-decorator]
 def step(args: list[Any]) -> None:
@@ -63,6 +66,7 @@ def invokes(batch: list[dict[str, Any]]) -> None:
     commit: a batch of calls costs one hop, and slow calls still overlap."""
     runtime = worker_runtime()
     requests = [TaskRequest(**fields) for fields in batch]
-    with ThreadPoolExecutor(len(requests), thread_name_prefix="stepline-task") as pool:
+    threads = min(len(requests), TASK_THREADS)
+    with ThreadPoolExecutor(threads, thread_name_prefix="stepline-task") as pool:
         done = list(pool.map(partial(call_task, runtime.invoker), requests))
     runtime.engine.handle_batch(done)
