@@ -7,14 +7,17 @@ import os
 import threading
 from dataclasses import dataclass, replace
 
-import redis
-
 from integrations.invoke import Invoker
 from integrations.registry import HandlerRegistry
 from scheduler.arns import Account
 from scheduler.config import Settings, load_settings
 from scheduler.engine.engine import Engine
-from scheduler.engine.redis_store import DEFAULT_LEASE_SECONDS, DEFAULT_PREFIX, RedisStore
+from scheduler.engine.redis_store import (
+    DEFAULT_LEASE_SECONDS,
+    DEFAULT_PREFIX,
+    RedisStore,
+    redis_client,
+)
 from workers.app import make_app
 from workers.dispatcher import CeleryDispatcher
 
@@ -33,7 +36,7 @@ class WorkerRuntime:
 def build_runtime(settings: Settings, handlers: HandlerRegistry | None = None) -> WorkerRuntime:
     """Wire the distributed configuration: RedisStore + CeleryDispatcher."""
     url = settings.redis_url or "redis://127.0.0.1:6379/0"
-    client = redis.Redis.from_url(url, decode_responses=True)
+    client = redis_client(url)
     store = RedisStore(
         client,
         prefix=os.environ.get("STEPLINE_PREFIX", DEFAULT_PREFIX),

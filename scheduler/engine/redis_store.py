@@ -49,6 +49,7 @@ from scheduler.engine.store import ChildReport, ExecutionEnd, StepWrites, apply_
 
 DEFAULT_PREFIX = "stepline:"
 DEFAULT_LEASE_SECONDS = 60.0
+CONNECT_SECONDS = 5.0
 _COMPACT = (",", ":")
 
 
@@ -121,6 +122,20 @@ def _record_json(record: ExecutionRecord, definition_id: str) -> str:
     )
 
 
+def redis_client(url: str) -> redis.Redis:
+    """A client for the store: replies as str; a Redis that does not answer a connect
+    within 5 s is an error, not a hang; idle connections are checked before reuse (a
+    restarted Redis is reconnected to). Reads have no timeout: GetActivityTask's BLPOP
+    legitimately waits up to a minute."""
+    return redis.Redis.from_url(
+        url,
+        decode_responses=True,
+        socket_connect_timeout=CONNECT_SECONDS,
+        socket_keepalive=True,
+        health_check_interval=30,
+    )
+
+
 class RedisStore:
     """Redis implementation of the `Store` contract."""
 
@@ -146,7 +161,7 @@ class RedisStore:
     @classmethod
     def from_url(cls, url: str, prefix: str = DEFAULT_PREFIX) -> RedisStore:
         """A store on the Redis at `url` (`redis://host:port/db`)."""
-        return cls(redis.Redis.from_url(url, decode_responses=True), prefix)
+        return cls(redis_client(url), prefix)
 
     # ----- keys --------------------------------------------------------------------------
 
@@ -237,13 +252,18 @@ class RedisStore:
         index = self.prefix + (
             f"machine:{state_machine_arn}" if state_machine_arn else "executions"
         )
-        arns = [str(a) for a in self.client.zrevrange(index, 0, -1)]
-        if status is not None:
+        if status is None and limit == 0:
+            return []
+        if status is None:  # a page straight from the index
+            stop = -1 if limit is None else offset + limit - 1
+            arns = [str(a) for a in self.client.zrevrange(index, offset, stop)]
+        else:
+            arns = [str(a) for a in self.client.zrevrange(index, 0, -1)]
             pipe = self.client.pipeline(transaction=False)
             for arn in arns:
                 pipe.hget(self._x(arn) + "exec", "status")
             arns = [a for a, s in zip(arns, pipe.execute(), strict=True) if s == status]
-        arns = arns[offset : None if limit is None else offset + limit]
+            arns = arns[offset : None if limit is None else offset + limit]
         pipe = self.client.pipeline(transaction=False)
         for arn in arns:
             pipe.hgetall(self._x(arn) + "exec")

@@ -97,6 +97,10 @@ def test_stop_list_filter_and_pages(sfn: Any) -> None:
     assert [e["name"] for e in rest["executions"]] == ["e1"] and "nextToken" not in rest
     everything = sfn.list_executions(stateMachineArn=arn)["executions"]
     assert [e["status"] for e in everything] == ["RUNNING", "RUNNING", "ABORTED"]
+    first = sfn.list_executions(stateMachineArn=arn, maxResults=2)
+    assert [e["name"] for e in first["executions"]] == ["e2", "e1"]
+    last = sfn.list_executions(stateMachineArn=arn, maxResults=2, nextToken=first["nextToken"])
+    assert [e["name"] for e in last["executions"]] == ["e0"] and "nextToken" not in last
     for execution in arns[1:]:
         sfn.stop_execution(executionArn=execution)
 
