@@ -23,6 +23,7 @@ import redis
 from integrations.registry import HandlerRegistry
 from scheduler.config import load_settings
 from workers.local_cluster import Cluster, RedisServer
+from scheduler.service.engine_redis import START_LINGER_SECONDS
 from workers.runtime import WorkerRuntime, build_runtime
 
 HANDLERS_FILE = Path(__file__).resolve().parent / "noop_handlers.py"
@@ -129,10 +130,11 @@ def patched_environ(values: Mapping[str, str]) -> Iterator[None]:
 
 
 def client_runtime(url: str, env: Mapping[str, str]) -> WorkerRuntime:
-    """An engine over the private Redis and broker, configured as the workers are."""
+    """An engine over the private Redis and broker, configured as the API server's is
+    (first steps gathered for START_LINGER_SECONDS)."""
     with patched_environ(env):
         settings = load_settings(environ={}, redis_url=url)
-        return build_runtime(settings, handlers=HandlerRegistry())
+        return build_runtime(settings, HandlerRegistry(), START_LINGER_SECONDS)
 
 
 def wait_for_workers(runtime: WorkerRuntime, count: int, timeout: float) -> None:

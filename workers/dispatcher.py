@@ -65,6 +65,21 @@ class CeleryDispatcher:
             batch = [message_args(m) for m in messages[start : start + starts.step]]
             self.app.send_task("stepline.steps", args=[batch], queue=queue)
 
+    def send_mixed(self, messages: list[Message]) -> None:
+        """Steps of any executions (first steps gathered by `Coalescing`): one Celery
+        message per queue and up to MAX_BATCH steps; a worker applies each execution's
+        steps together and the others one by one."""
+        by_queue: dict[str, list[Message]] = {}
+        for message in messages:
+            by_queue.setdefault(self._queue(message.execution, STEPS_QUEUE), []).append(message)
+        for queue, group in by_queue.items():
+            if len(group) == 1:
+                self.app.send_task("stepline.step", args=[message_args(group[0])], queue=queue)
+                continue
+            for start in range(0, len(group), MAX_BATCH):
+                batch = [message_args(m) for m in group[start : start + MAX_BATCH]]
+                self.app.send_task("stepline.steps", args=[batch], queue=queue)
+
     def send_at(self, due: float, message: Message) -> None:
         """Nothing to do: the timer is already in Redis (committed with its step)."""
 

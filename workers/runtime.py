@@ -19,6 +19,7 @@ from scheduler.engine.redis_store import (
     redis_client,
 )
 from workers.app import make_app
+from workers.coalesce import Coalescing
 from workers.dispatcher import CeleryDispatcher
 
 
@@ -28,13 +29,17 @@ class WorkerRuntime:
 
     settings: Settings
     store: RedisStore
-    dispatcher: CeleryDispatcher
+    dispatcher: CeleryDispatcher | Coalescing
     engine: Engine
     invoker: Invoker
 
 
-def build_runtime(settings: Settings, handlers: HandlerRegistry | None = None) -> WorkerRuntime:
-    """Wire the distributed configuration: RedisStore + CeleryDispatcher."""
+def build_runtime(
+    settings: Settings, handlers: HandlerRegistry | None = None, linger_seconds: float = 0.0
+) -> WorkerRuntime:
+    """Wire the distributed configuration: RedisStore + CeleryDispatcher. With
+    `linger_seconds`, single steps are gathered into shared Celery messages (`Coalescing`:
+    for processes that start many executions, like the API)."""
     url = settings.redis_url or "redis://127.0.0.1:6379/0"
     client = redis_client(url)
     store = RedisStore(
@@ -43,7 +48,8 @@ def build_runtime(settings: Settings, handlers: HandlerRegistry | None = None) -
         lease_seconds=float(os.environ.get("STEPLINE_LEASE_SECONDS", DEFAULT_LEASE_SECONDS)),
     )
     broker = os.environ.get("STEPLINE_BROKER_URL") or url
-    dispatcher = CeleryDispatcher(make_app(broker), settings.queue_routes)
+    celery = CeleryDispatcher(make_app(broker), settings.queue_routes)
+    dispatcher = Coalescing(celery, linger_seconds) if linger_seconds > 0 else celery
     engine_settings = replace(settings.engine_settings(), express_in_one_step=True)
     engine = Engine(store, dispatcher, settings=engine_settings)
     if handlers is None:

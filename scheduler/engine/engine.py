@@ -149,16 +149,28 @@ class Engine:
             self._commit(step)
 
     def handle_batch(self, messages: list[Message]) -> None:
-        """Run the steps of several messages of one execution (a fan-out's children, sent
-        together) with one load and one commit; each step keeps its own compare-and-set,
-        so a stale one changes nothing and the others still apply. Messages of several
-        executions are handled one by one. An unexpected error in one step is raised after
-        the others committed (its message stays in flight for the sweep)."""
-        execution = messages[0].execution if messages else ""
-        if len(messages) < 2 or any(m.execution != execution for m in messages):
-            for message in messages:
-                self.handle(message)
-            return
+        """Run the steps of several messages: those of one execution (a fan-out's
+        children, sent together) with one load and one commit, each step keeping its own
+        compare-and-set, so a stale one changes nothing and the others still apply. An
+        unexpected error in one step is raised after the others committed (its message
+        stays in flight for the sweep)."""
+        groups: dict[str, list[Message]] = {}
+        for message in messages:
+            groups.setdefault(message.execution, []).append(message)
+        errors: list[Exception] = []
+        for execution, group in groups.items():
+            try:
+                if len(group) == 1:
+                    self.handle(group[0])
+                else:
+                    errors.extend(self._handle_group(execution, group))
+            except Exception as exc:  # noqa: BLE001 - the other executions still run
+                errors.append(exc)
+        if errors:
+            raise errors[0]
+
+    def _handle_group(self, execution: str, messages: list[Message]) -> list[Exception]:
+        """Steps of one execution: one load, one commit; the errors of steps that raised."""
         record, runs = self.store.load_steps(execution, [m.run for m in messages])
         steps: list[Step] = []
         errors: list[Exception] = []
@@ -177,8 +189,7 @@ class Engine:
             self._committed(step, messages_out, calls)
         if calls:
             self.dispatcher.invoke_many(calls)
-        if errors:
-            raise errors[0]
+        return errors
 
     def _step(
         self, message: Message, record: ExecutionRecord | None, run: Run | None

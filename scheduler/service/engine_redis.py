@@ -27,6 +27,7 @@ from scheduler.config import Settings
 from scheduler.engine.records import Event, ExecutionRecord, ExecutionStatus, StateMachineType
 from scheduler.service.engines import EndListener
 from scheduler.service.kv_redis import RedisKV
+from workers.coalesce import Coalescing
 from workers.runtime import WorkerRuntime, build_runtime
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,9 @@ log = logging.getLogger(__name__)
 RECHECK_SECONDS = 2.0
 #: Timeout of the readiness probes (Redis PING, broker connection).
 PROBE_SECONDS = 2.0
+START_LINGER_SECONDS = 0.002
+"""How long a started execution's first step waits for others to share its Celery message:
+two milliseconds of latency buy one worker hop for every execution started meanwhile."""
 _RECHECK_BATCH = 1000
 
 
@@ -81,8 +85,9 @@ class RedisEngine:
     def from_settings(
         cls, settings: Settings, handlers: HandlerRegistry | None = None
     ) -> RedisEngine:
-        """The engine on the Redis at `settings.redis_url` (and its Celery broker)."""
-        return cls(build_runtime(settings, handlers or HandlerRegistry()))
+        """The engine on the Redis at `settings.redis_url` (and its Celery broker). First
+        steps of the executions it starts are gathered for START_LINGER_SECONDS."""
+        return cls(build_runtime(settings, handlers or HandlerRegistry(), START_LINGER_SECONDS))
 
     def registry_kv(self) -> RedisKV:
         """The service registry's key-value store, beside the executions in the same Redis."""
@@ -104,7 +109,10 @@ class RedisEngine:
         self._thread.start()
 
     def close(self, timeout: float = 5.0) -> None:
-        """Stop listening; executions go on in the workers."""
+        """Send any first steps still held; stop listening; executions go on in the
+        workers."""
+        if isinstance(self.runtime.dispatcher, Coalescing):
+            self.runtime.dispatcher.flush()
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
