@@ -22,8 +22,8 @@ import redis
 
 from integrations.registry import HandlerRegistry
 from scheduler.config import load_settings
-from workers.local_cluster import Cluster, RedisServer
 from scheduler.service.engine_redis import START_LINGER_SECONDS
+from workers.local_cluster import Cluster, RedisServer
 from workers.runtime import WorkerRuntime, build_runtime
 
 HANDLERS_FILE = Path(__file__).resolve().parent / "noop_handlers.py"
