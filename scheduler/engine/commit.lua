@@ -58,7 +58,35 @@ for _, e in ipairs(c.events) do
 end
 if c.transitions > 0 then redis.call('HINCRBY', exec_key, 'transitions', c.transitions) end
 
+-- map runs a Distributed Map starts: settings and status, listed per execution, and
+-- found by ARN through the index (see redis_store.py)
+for _, m in ipairs(c.map_runs) do
+  redis.call('HSET', xp .. 'mr:' .. m.arn, 'record', m.record, 'status', 'RUNNING',
+             'max_concurrency', m.max_concurrency, 'tol_count', m.tol_count,
+             'tol_pct', m.tol_pct)
+  redis.call('RPUSH', xp .. 'mrs', m.arn)
+  redis.call('HSET', c.map_run_index, m.arn, c.arn)
+end
+
+-- a fan-out that goes ends its map run (if it has one) with its counters: the same
+-- rules as scheduler/engine/map_runs.py retire
+local function retire(key)
+  local f = redis.call('HMGET', key, 'map_run_arn', 'launched', 'finished', 'failed',
+                       'joined', 'failure')
+  if not f[1] or f[1] == '' then return end
+  local mr = xp .. 'mr:' .. f[1]
+  if redis.call('HGET', mr, 'status') ~= 'RUNNING' then return end
+  local status = 'ABORTED'
+  if f[5] == '1' then
+    status = 'SUCCEEDED'
+    if f[6] then status = 'FAILED' end
+  end
+  redis.call('HSET', mr, 'status', status, 'stop_date', c.now, 'launched', f[2],
+             'finished', f[3], 'failed', f[4])
+end
+
 local function drop_fanout(parent)
+  retire(xp .. 'fan:' .. parent)
   redis.call('DEL', xp .. 'fan:' .. parent, xp .. 'res:' .. parent)
   redis.call('SREM', fans_key, parent)
 end
@@ -105,7 +133,7 @@ for _, f in ipairs(c.fanouts) do
              'parent_seq', fields.parent_seq, 'max_failures', fields.max_failures,
              'tolerance_set', fields.tolerance_set, 'finished', 0, 'failed', 0,
              'joined', 0, 'started_event_id', real(fields.started_event_id),
-             'map_run_arn', fields.map_run_arn)
+             'map_run_arn', fields.map_run_arn, 'max_concurrency', fields.max_concurrency)
   redis.call('SADD', fans_key, parent)
 end
 
@@ -123,7 +151,8 @@ local report = c.report
 if report ~= cjson.null and report ~= nil then
   local key = xp .. 'fan:' .. report.parent
   local fan = redis.call('HMGET', key, 'joined', 'kind', 'total', 'first_child',
-                         'launched', 'parent_seq', 'max_failures', 'tolerance_set')
+                         'launched', 'parent_seq', 'max_failures', 'tolerance_set',
+                         'max_concurrency')
   if fan[1] == '0' then
     local kind, total = fan[2], tonumber(fan[3])
     local first_child, launched = tonumber(fan[4]), tonumber(fan[5])
@@ -139,10 +168,17 @@ if report ~= cjson.null and report ~= nil then
         failed_now = true
       end
     end
-    if not failed_now and launched < total then
-      local sibling = report.parent .. '.' .. (first_child + launched)
-      redis.call('HINCRBY', key, 'launched', 1)
-      table.insert(produced, sibling .. '|0|enter|' .. real(report.last_state_event))
+    if not failed_now then
+      -- launch while fewer than MaxConcurrency run (0: no limit); a fan-out written
+      -- before max_concurrency was kept launches one child per child that ends
+      local limit = tonumber(fan[9] or '') or (launched - finished + 1)
+      local before = launched
+      while launched < total and (limit <= 0 or launched - finished < limit) do
+        local sibling = report.parent .. '.' .. (first_child + launched)
+        launched = launched + 1
+        table.insert(produced, sibling .. '|0|enter|' .. real(report.last_state_event))
+      end
+      if launched > before then redis.call('HSET', key, 'launched', launched) end
     end
     if failed_now or finished == total then
       redis.call('HSET', key, 'joined', 1)

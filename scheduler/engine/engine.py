@@ -34,7 +34,7 @@ from scheduler.asl.outcome import (
     WaitUntil,
 )
 from scheduler.asl.scope import Scope
-from scheduler.engine import events, lifecycle
+from scheduler.engine import events, lifecycle, map_runs
 from scheduler.engine.children import announce_iteration, report_to_parent, start_children
 from scheduler.engine.clock import Clock, SystemClock
 from scheduler.engine.context import context_object
@@ -585,6 +585,10 @@ class Engine:
         """Restart a failed, timed-out or aborted execution at the state where it stopped
         (RedriveExecution). Raises NotRedrivable."""
         return lifecycle.redrive_execution(self, arn)
+
+    def update_map_run(self, arn: str, limits: map_runs.MapRunLimits) -> bool:
+        """New limits for a running map run (UpdateMapRun); False if it is not running."""
+        return map_runs.update_map_run(self, arn, limits)
 
     def commit(self, step: Step) -> None:
         """Commit a step built outside the message loop (stop, redrive)."""

@@ -19,6 +19,7 @@ from scheduler.service.engines import ExecutionEngine
 from scheduler.service.errors import ResourceNotFound, ValidationException
 from scheduler.service.executions import Executions
 from scheduler.service.kv import KeyValue, MemoryKV
+from scheduler.service.map_runs import MapRuns
 from scheduler.service.names import ArnKind, expect_arn
 from scheduler.service.records import MachineConfig, StateMachine, Version
 from scheduler.service.registry import Registry
@@ -37,6 +38,7 @@ class StepFunctions:
     activities: Activities
     tags: Tags
     executions: Executions
+    map_runs: MapRuns
 
     # ----- state machines -------------------------------------------------------------------
 
@@ -149,4 +151,5 @@ def build_service(
         executions=Executions(
             engine, registry, versions, kv, account, max_payload_bytes=max_payload_bytes
         ),
+        map_runs=MapRuns(engine),
     )
