@@ -109,6 +109,16 @@ for _, parent in ipairs(c.drop_fanouts) do drop_fanout(parent) end
 
 if c.end_status ~= '' then
   redis.call('HSET', exec_key, 'status', c.end_status, 'end', c.end_blob)
+  if c.forget_after ~= '' then
+    -- an Express execution kept without history: only its end, and only for a while
+    redis.call('DEL', events_key)
+    redis.call('EXPIRE', exec_key, c.forget_after)
+    for _, m in ipairs(redis.call('LRANGE', xp .. 'mrs', 0, -1)) do
+      redis.call('DEL', xp .. 'mr:' .. m)
+      redis.call('HDEL', c.map_run_index, m)
+    end
+    redis.call('DEL', xp .. 'mrs')
+  end
   redis.call('PUBLISH', c.ends_channel, c.arn)
 end
 

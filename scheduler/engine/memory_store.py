@@ -34,14 +34,18 @@ class MemoryStore:
         self._activity_ready = threading.Condition(self._lock)
         self._map_runs: dict[str, MapRun] = {}
         self._map_runs_of: dict[str, list[str]] = {}
+        self._expiring: deque[tuple[float, str]] = deque()
+        """(when, ARN) of ended executions whose end is kept only until then."""
 
     def create_execution(self, writes: StepWrites) -> bool:
         arn = writes.execution.arn
         with self._lock:
+            self._purge(writes.now)
             if arn in self._executions:
                 return False
             self._executions[arn] = writes.execution
-            self._by_machine.setdefault(writes.execution.state_machine_arn, []).append(arn)
+            if writes.forget_after is None:
+                self._by_machine.setdefault(writes.execution.state_machine_arn, []).append(arn)
             self._runs[arn] = {}
             self._fanouts[arn] = {}
             self._events[arn] = []
@@ -96,6 +100,7 @@ class MemoryStore:
 
     def commit(self, writes: StepWrites) -> list[Message] | None:
         with self._lock:
+            self._purge(writes.now)
             arn = writes.execution.arn
             if writes.run_id is not None:
                 current = self._runs.get(arn, {}).get(writes.run_id)
@@ -115,6 +120,10 @@ class MemoryStore:
         record.transitions += writes.transitions
         if writes.end is not None:
             apply_end(record, writes.end)
+            if writes.forget_after is not None:
+                self._events[arn] = []
+                self._forget_map_runs(arn)
+                self._expiring.append((writes.now + writes.forget_after, arn))
         runs = self._runs[arn]
         fanouts = self._fanouts[arn]
         for map_run in writes.map_runs:
@@ -158,6 +167,18 @@ class MemoryStore:
         for run_id in [r for r in runs if r.startswith(prefix)]:
             del runs[run_id]
             self._retire(fanouts.pop(run_id, None), now)
+
+    def _purge(self, now: float) -> None:
+        """Forget the ended executions whose end was kept only until now."""
+        while self._expiring and self._expiring[0][0] <= now:
+            _, arn = self._expiring.popleft()
+            for table in (self._executions, self._runs, self._fanouts, self._events):
+                table.pop(arn, None)
+            self._next_event.pop(arn, None)
+
+    def _forget_map_runs(self, execution_arn: str) -> None:
+        for arn in self._map_runs_of.pop(execution_arn, []):
+            self._map_runs.pop(arn, None)
 
     def _retire(self, fanout: Fanout | None, now: float) -> None:
         """A fan-out is dropped: its map run (if it has one) ends with its counters."""

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import time
 from dataclasses import asdict
 from importlib import resources
@@ -66,9 +67,10 @@ def dumps(value: Any) -> str:
 _FINISH_EXPRESS = """
 if redis.call('HGET', KEYS[1], 'status') ~= 'RUNNING' then return 0 end
 redis.call('DEL', KEYS[2])
-for i = 7, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
+for i = 8, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
 redis.call('HSET', KEYS[1], 'end', ARGV[1], 'status', ARGV[2], 'transitions', ARGV[3],
            'eid', ARGV[4])
+if ARGV[7] ~= '' then redis.call('EXPIRE', KEYS[1], ARGV[7]) end
 redis.call('ZREM', KEYS[3], ARGV[5])
 redis.call('PUBLISH', KEYS[4], ARGV[6])
 return 1
@@ -116,6 +118,11 @@ for _, m in ipairs(produced) do
 end
 return produced
 """
+
+
+def _seconds(value: float | None) -> str:
+    """A key's time to live as EXPIRE takes it (whole seconds), or "" for none."""
+    return "" if value is None else str(math.ceil(value))
 
 
 def task_json(request: TaskRequest) -> str:
@@ -438,8 +445,17 @@ class RedisStore:
 
     # ----- writes ------------------------------------------------------------------------
 
-    def finish_express(self, record: ExecutionRecord, events: list[Event], consumed: str) -> bool:
-        """Keep an Express execution's end and history; False if it already ended."""
+    def finish_express(
+        self,
+        record: ExecutionRecord,
+        events: list[Event],
+        consumed: str,
+        forget_after: float | None = None,
+    ) -> bool:
+        """Keep an Express execution's end and history (with `forget_after`: only its
+        end, for that many seconds); False if it already ended."""
+        if forget_after is not None:
+            events = []
         prefix = self._x(record.arn)
         end = ExecutionEnd(
             record.status.value, record.stop_date or 0.0, record.output, record.error, record.cause
@@ -456,6 +472,7 @@ class RedisStore:
                 len(events) + 1,
                 consumed,
                 record.arn,
+                _seconds(forget_after),
                 *lines,
             ],
         )
@@ -485,6 +502,8 @@ class RedisStore:
         produced = self._run_commit(writes, create=_record_json(record, definition_id))
         if produced is None:
             return False
+        if writes.forget_after is not None:
+            return True  # kept out of the listings
         pipe = self.client.pipeline(transaction=False)
         pipe.zadd(self.prefix + "executions", {record.arn: record.start_date})
         pipe.zadd(
@@ -522,7 +541,8 @@ class RedisStore:
         return {
             "create": create is not None,
             "redrive": writes.redrive,
-            "keep_root": writes.keep_root,
+            "keep_root": writes.keep_root and writes.forget_after is None,
+            "forget_after": _seconds(writes.forget_after),
             "record": create or (self._record_text(writes.execution) if writes.redrive else ""),
             "run": writes.run_id or "",
             "seq": writes.expected_seq if writes.expected_seq is not None else -1,

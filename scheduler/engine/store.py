@@ -90,6 +90,9 @@ class StepWrites:
     """Map runs the step starts (a Distributed Map's fan-out)."""
     now: float = 0.0
     """When the step runs: a map run whose fan-out the step drops stops then."""
+    forget_after: float | None = None
+    """An Express execution kept without history: not listed, and once it ends, nothing
+    kept but its end, and that for this many seconds."""
 
 
 class Store(Protocol):

@@ -133,6 +133,7 @@ def build_service(
     clock: Callable[[], float] = time.time,
     max_payload_bytes: int = 256 * 1024,
     unknown_fields_are_errors: bool = True,
+    express_history: bool = True,
 ) -> StepFunctions:
     """The service over `engine`, keeping its registry in `kv` (memory by default)."""
     kv = kv if kv is not None else MemoryKV()
@@ -149,7 +150,13 @@ def build_service(
         activities=Activities(kv, account, clock=clock),
         tags=Tags(kv),
         executions=Executions(
-            engine, registry, versions, kv, account, max_payload_bytes=max_payload_bytes
+            engine,
+            registry,
+            versions,
+            kv,
+            account,
+            max_payload_bytes=max_payload_bytes,
+            express_history=express_history,
         ),
         map_runs=MapRuns(engine),
     )

@@ -57,17 +57,17 @@ class Flow:
         return arn
 
     def take(self, count: int) -> list[str]:
-        for _ in range(count):
-            task: dict[str, Any] = {}
+        """Tokens of `count` more children that started (each waits for its answer)."""
+        before = len(self.tokens)
 
-            def got() -> bool:
-                task.update(self.sfn.get_activity_task(activityArn=self.activity,
-                                                        workerName="test"))
-                return bool(task.get("taskToken"))
+        def got() -> bool:
+            task = self.sfn.get_activity_task(activityArn=self.activity, workerName="test")
+            if task.get("taskToken"):
+                self.tokens.append(task["taskToken"])
+            return len(self.tokens) - before >= count
 
-            wait_until(got, timeout=30)
-            self.tokens.append(task["taskToken"])
-        return self.tokens[-count:]
+        wait_until(got, timeout=30)
+        return self.tokens[before:]
 
     def counts(self, **expected: int) -> dict[str, Any]:
         """DescribeMapRun once its item counts are `expected`."""
