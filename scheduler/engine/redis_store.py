@@ -367,6 +367,7 @@ class RedisStore:
             joined=fields["joined"] == "1",
             started_event_id=int(fields["started_event_id"]),
             map_run_arn=fields.get("map_run_arn") or None,
+            max_concurrency=int(fields.get("max_concurrency") or 0),
         )
 
     def event_id_base(self, execution_arn: str) -> int:
