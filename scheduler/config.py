@@ -58,6 +58,10 @@ class Settings:
     connections: Mapping[str, Any] = field(default_factory=dict)
     """Named `http:invoke` connections (see integrations/connections.py); env
     `STEPLINE_CONNECTIONS` as a JSON object."""
+    express_history: bool = True
+    """Keep Express executions' records and histories once they end (AWS keeps none;
+    Stepline does by default, to debug them); false answers DescribeExecution and
+    GetExecutionHistory on Express ARNs as AWS does, and keeps nothing of them."""
     queue_routes: Mapping[str, str] = field(default_factory=dict)
     """State machine names mapped to a queue prefix: their steps and Task calls go to
     `PREFIX.steps` / `PREFIX.tasks` (workers started with `--queues` on those); env
@@ -71,6 +75,7 @@ class Settings:
             time_scale=self.time_scale,
             max_payload_bytes=self.max_payload_bytes,
             unknown_fields_are_errors=self.unknown_fields != "warn",
+            express_history=self.express_history,
         )
 
     def integration_settings(self) -> IntegrationSettings:
@@ -92,6 +97,7 @@ _ENV: dict[str, tuple[str, Callable[[str], Any]]] = {
     "STEPLINE_AWS_ENDPOINT_URL": ("aws_endpoint_url", str),
     "STEPLINE_CONNECTIONS": ("connections", json.loads),
     "STEPLINE_QUEUE_ROUTES": ("queue_routes", lambda text: parse_routes(text)),
+    "STEPLINE_EXPRESS_HISTORY": ("express_history", lambda text: parse_boolean(text)),
 }
 _ENV_NAMES = {name: variable for variable, (name, _) in _ENV.items()}
 _ENV_NAMES["aws_endpoints"] = "STEPLINE_ENDPOINT_<SERVICE>"
@@ -123,30 +129,45 @@ def _from_file(path: Path) -> dict[str, Any]:
     return data
 
 
+#: Settings that are tables of strings, and what a config file is told when one is not.
+_STRING_TABLES = {
+    "handlers": 'must be a table of name = "module:function"',
+    "aws_endpoints": 'must be a table of service = "URL"',
+    "queue_routes": "must be a table of machine = queue prefix",
+}
+
+
 def _type_problem(name: str, value: Any) -> str | None:
     """What is wrong with the type of a config file's `name = value`, or None."""
     if name in ("time_scale", "max_payload_bytes"):
         kinds: tuple[type, ...] = (int, float) if name == "time_scale" else (int,)
         if isinstance(value, bool) or not isinstance(value, kinds):
             return "must be a number" if name == "time_scale" else "must be an integer"
-    elif name == "handlers":
+    elif name in _STRING_TABLES:
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-            return 'must be a table of name = "module:function"'
+            return _STRING_TABLES[name]
     elif name == "handler_paths":
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             return "must be a list of files or modules"
-    elif name == "aws_endpoints":
-        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-            return 'must be a table of service = "URL"'
     elif name == "connections":
         if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
             return "must be a table of connection tables"
-    elif name == "queue_routes":
-        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-            return "must be a table of machine = queue prefix"
+    elif name == "express_history":
+        if not isinstance(value, bool):
+            return "must be true or false"
     elif not isinstance(value, str):
         return "must be a string"
     return None
+
+
+def parse_boolean(text: str) -> bool:
+    """`true`/`false` (also `1`/`0`, `yes`/`no`, any case). Raises ValueError."""
+    value = text.strip().lower()
+    if value in ("true", "1", "yes"):
+        return True
+    if value in ("false", "0", "no"):
+        return False
+    raise ValueError(f"{text!r} is not true or false")
 
 
 def parse_routes(text: str) -> dict[str, str]:
@@ -181,6 +202,8 @@ def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
                 wanted = "a number" if kind is float else "an integer"
                 if kind is json.loads:
                     wanted = "a JSON object"
+                if name == "express_history":
+                    wanted = "true or false"
                 raise ConfigError(
                     f"{variable} must be {wanted}, not {environ[variable]!r}"
                 ) from exc

@@ -32,7 +32,10 @@ def run_in_memory(
     store = MemoryStore()
     dispatcher = InlineDispatcher(clock, call_task)
     engine = Engine(
-        store, dispatcher, clock=clock, settings=replace(settings, express_in_one_step=False)
+        store,
+        dispatcher,
+        clock=clock,
+        settings=replace(settings, express_in_one_step=False, express_history=True),
     )
     try:
         started = engine.start_execution(

@@ -47,7 +47,8 @@ def run_express(runtime: WorkerRuntime, message: Message) -> None:
         runtime.store.forget(key_of(message))
         return
     final, events = run_in_memory(record, runtime.invoker, runtime.engine.settings)
-    runtime.store.finish_express(final, events, key_of(message))
+    forget_after = runtime.engine.forget_after(final)
+    runtime.store.finish_express(final, events, key_of(message), forget_after)
 
 
 @app.task(name="stepline.invoke")  # type: ignore[untyped-decorator]

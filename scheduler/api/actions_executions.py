@@ -10,7 +10,7 @@ from typing import Any
 from scheduler.api.protocol import Action, Context, date, drop_none
 from scheduler.engine.lifecycle import redrive_status
 from scheduler.engine.records import ExecutionRecord, ExecutionStatus, StateMachineType
-from scheduler.service.errors import ResourceNotFound, ValidationException
+from scheduler.service.errors import ValidationException
 from scheduler.service.records import ExecutionOrigin
 
 
@@ -122,7 +122,9 @@ def list_executions(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     if (machine_arn is None) == (map_run_arn is None):
         raise ValidationException("Must provide a StateMachine ARN or a MapRun ARN, not both")
     if map_run_arn is not None:
-        raise ResourceNotFound(f"Resource not found: '{map_run_arn}'")
+        # A map run's children are branches of its execution here: none to list.
+        ctx.service.map_runs.executions(str(map_run_arn))
+        return {"executions": []}
     pairs, token = ctx.service.executions.list_executions(
         str(machine_arn),
         status=body.get("statusFilter"),

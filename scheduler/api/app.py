@@ -27,6 +27,7 @@ from scheduler.api import (
     actions_activities,
     actions_executions,
     actions_machines,
+    actions_map_runs,
     actions_tasks,
     actions_versions,
 )
@@ -50,6 +51,7 @@ ACTIONS: dict[str, Action] = {
     **actions_machines.ACTIONS,
     **actions_versions.ACTIONS,
     **actions_executions.ACTIONS,
+    **actions_map_runs.ACTIONS,
     **actions_activities.ACTIONS,
     **actions_tasks.ACTIONS,
 }

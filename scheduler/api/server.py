@@ -179,6 +179,7 @@ def serve(
         account=Account(settings.region, settings.account),
         max_payload_bytes=settings.max_payload_bytes,
         unknown_fields_are_errors=settings.unknown_fields != "warn",
+        express_history=settings.express_history,
     )
     metrics = Metrics()
     backend.engine.subscribe(metrics.execution_ended)

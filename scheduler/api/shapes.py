@@ -103,7 +103,7 @@ def _value(shape: Any, value: Any, path: str, problems: list[str]) -> None:
             _value(shape.value, item, f"{path}.{key}", problems)
     elif shape.type_name == "string":
         _constraints(shape, value, len(value), path, problems)
-    elif shape.type_name in ("integer", "long"):
+    elif shape.type_name in ("integer", "long", "float", "double"):
         _range(shape, value, path, problems)
 
 
@@ -113,7 +113,7 @@ def _type_ok(type_name: str, value: Any) -> bool:
 
 
 def _describe(shape: Any, value: Any, path: str) -> str:
-    if shape.metadata.get("sensitive") or not isinstance(value, str | int):
+    if shape.metadata.get("sensitive") or not isinstance(value, str | int | float):
         return f"Value at '{path}'"
     return f"Value '{value}' at '{path}'"
 
@@ -135,7 +135,7 @@ def _constraints(shape: Any, value: Any, length: int, path: str, problems: list[
         problems.append(f"{_describe(shape, value, path)} failed to satisfy constraint: {failed}")
 
 
-def _range(shape: Any, value: int, path: str, problems: list[str]) -> None:
+def _range(shape: Any, value: float, path: str, problems: list[str]) -> None:
     meta = shape.metadata
     failed = None
     if "min" in meta and value < meta["min"]:

@@ -10,6 +10,7 @@ from scheduler.asl.model import MapState, ParallelState
 from scheduler.asl.outcome import FanOut
 from scheduler.engine.fanin import child_id, new_fanout
 from scheduler.engine.machines import MachineCache
+from scheduler.engine.map_runs import new_map_run
 from scheduler.engine.messages import Kind, Message
 from scheduler.engine.records import ExecutionRecord, Run, RunStatus
 from scheduler.engine.step import Step
@@ -40,6 +41,9 @@ def start_children(
     if isinstance(state, MapState) and state.distributed:
         fanout.map_run_arn = map_run_arn(step.record, state)
         step.event(run, "MapRunStarted", {"mapRunArn": fanout.map_run_arn})
+        step.writes.map_runs.append(
+            new_map_run(fanout.map_run_arn, step.record, run.id, outcome, step.now)
+        )
         quiet = True
     fanout.started_event_id = run.last_event_id
     run.children += fanout.total

@@ -20,8 +20,27 @@
 local exec_key, runs_key, events_key = KEYS[1], KEYS[2], KEYS[3]
 local timers_key, outbox_key, fans_key, tasks_key = KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local xp = ARGV[2]
+local now = 0  -- the time of the step being applied (set by apply)
+
+-- a fan-out that goes ends its map run (if it has one) with its counters: the same
+-- rules as scheduler/engine/map_runs.py retire
+local function retire(key)
+  local f = redis.call('HMGET', key, 'map_run_arn', 'launched', 'finished', 'failed',
+                       'joined', 'failure')
+  if not f[1] or f[1] == '' then return end
+  local mr = xp .. 'mr:' .. f[1]
+  if redis.call('HGET', mr, 'status') ~= 'RUNNING' then return end
+  local status = 'ABORTED'
+  if f[5] == '1' then
+    status = 'SUCCEEDED'
+    if f[6] then status = 'FAILED' end
+  end
+  redis.call('HSET', mr, 'status', status, 'stop_date', now, 'launched', f[2],
+             'finished', f[3], 'failed', f[4])
+end
 
 local function drop_fanout(parent)
+  retire(xp .. 'fan:' .. parent)
   redis.call('DEL', xp .. 'fan:' .. parent, xp .. 'res:' .. parent)
   redis.call('SREM', fans_key, parent)
 end
@@ -41,6 +60,7 @@ end
 
 -- one step; nil when it is stale
 local function apply(c)
+  now = c.now
   if c.create then
     if redis.call('EXISTS', exec_key) == 1 then return nil end
     redis.call('HSET', exec_key, 'record', c.record, 'status', 'RUNNING', 'eid', 1,
@@ -80,11 +100,31 @@ local function apply(c)
   end
   if c.transitions > 0 then redis.call('HINCRBY', exec_key, 'transitions', c.transitions) end
 
+  -- map runs a Distributed Map starts: settings and status, listed per execution, and
+  -- found by ARN through the index (see redis_store.py)
+  for _, m in ipairs(c.map_runs) do
+    redis.call('HSET', xp .. 'mr:' .. m.arn, 'record', m.record, 'status', 'RUNNING',
+               'max_concurrency', m.max_concurrency, 'tol_count', m.tol_count,
+               'tol_pct', m.tol_pct)
+    redis.call('RPUSH', xp .. 'mrs', m.arn)
+    redis.call('HSET', c.map_run_index, m.arn, c.arn)
+  end
+
   for _, parent in ipairs(c.drop_children_of) do drop_children(parent) end
   for _, parent in ipairs(c.drop_fanouts) do drop_fanout(parent) end
 
   if c.end_status ~= '' then
     redis.call('HSET', exec_key, 'status', c.end_status, 'end', c.end_blob)
+    if c.forget_after ~= '' then
+      -- an Express execution kept without history: only its end, and only for a while
+      redis.call('DEL', events_key)
+      redis.call('EXPIRE', exec_key, c.forget_after)
+      for _, m in ipairs(redis.call('LRANGE', xp .. 'mrs', 0, -1)) do
+        redis.call('DEL', xp .. 'mr:' .. m)
+        redis.call('HDEL', c.map_run_index, m)
+      end
+      redis.call('DEL', xp .. 'mrs')
+    end
     redis.call('PUBLISH', c.ends_channel, c.arn)
   end
 
@@ -109,7 +149,7 @@ local function apply(c)
                'parent_seq', fields.parent_seq, 'max_failures', fields.max_failures,
                'tolerance_set', fields.tolerance_set, 'finished', 0, 'failed', 0,
                'joined', 0, 'started_event_id', real(fields.started_event_id),
-               'map_run_arn', fields.map_run_arn)
+               'map_run_arn', fields.map_run_arn, 'max_concurrency', fields.max_concurrency)
     redis.call('SADD', fans_key, parent)
   end
 
@@ -127,7 +167,8 @@ local function apply(c)
   if report ~= cjson.null and report ~= nil then
     local key = xp .. 'fan:' .. report.parent
     local fan = redis.call('HMGET', key, 'joined', 'kind', 'total', 'first_child',
-                           'launched', 'parent_seq', 'max_failures', 'tolerance_set')
+                           'launched', 'parent_seq', 'max_failures', 'tolerance_set',
+                           'max_concurrency')
     if fan[1] == '0' then
       local kind, total = fan[2], tonumber(fan[3])
       local first_child, launched = tonumber(fan[4]), tonumber(fan[5])
@@ -143,10 +184,17 @@ local function apply(c)
           failed_now = true
         end
       end
-      if not failed_now and launched < total then
-        local sibling = report.parent .. '.' .. (first_child + launched)
-        redis.call('HINCRBY', key, 'launched', 1)
-        table.insert(produced, sibling .. '|0|enter|' .. real(report.last_state_event))
+      if not failed_now then
+        -- launch while fewer than MaxConcurrency run (0: no limit); a fan-out written
+        -- before max_concurrency was kept launches one child per child that ends
+        local limit = tonumber(fan[9] or '') or (launched - finished + 1)
+        local before = launched
+        while launched < total and (limit <= 0 or launched - finished < limit) do
+          local sibling = report.parent .. '.' .. (first_child + launched)
+          launched = launched + 1
+          table.insert(produced, sibling .. '|0|enter|' .. real(report.last_state_event))
+        end
+        if launched > before then redis.call('HSET', key, 'launched', launched) end
       end
       if failed_now or finished == total then
         redis.call('HSET', key, 'joined', 1)

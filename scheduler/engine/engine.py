@@ -35,7 +35,7 @@ from scheduler.asl.outcome import (
     WaitUntil,
 )
 from scheduler.asl.scope import Scope
-from scheduler.engine import events, lifecycle
+from scheduler.engine import events, lifecycle, map_runs
 from scheduler.engine.children import announce_iteration, report_to_parent, start_children
 from scheduler.engine.clock import Clock, SystemClock
 from scheduler.engine.context import context_object
@@ -49,7 +49,7 @@ from scheduler.engine.records import (
     RunStatus,
     StateMachineType,
 )
-from scheduler.engine.settings import EngineSettings
+from scheduler.engine.settings import EXPRESS_RESULT_SECONDS, EngineSettings
 from scheduler.engine.step import Step, data_limit_error
 from scheduler.engine.store import ExecutionEnd, StepWrites, Store, apply_end
 from scheduler.engine.tokens import base_resource, is_callback, make_token
@@ -120,6 +120,7 @@ class Engine:
             role_arn=role_arn,
         )
         step = Step(self.store, record, now)
+        step.writes.forget_after = self.forget_after(record)
         step.event(None, "ExecutionStarted", {"input": input_value, "roleArn": role_arn})
         if type_ == StateMachineType.EXPRESS and self.settings.express_in_one_step:
             step.writes.events.clear()  # the express run records its own history
@@ -629,6 +630,7 @@ class Engine:
         end = ExecutionEnd(status, max(step.now, self.clock.now()), output, error, cause)
         step.writes.end = end
         step.writes.drop_all_runs = True
+        step.writes.forget_after = self.forget_after(step.record)
         if status != ExecutionStatus.SUCCEEDED and root is not None:
             root.status = RunStatus.DONE
             step.save(root)
@@ -646,11 +648,22 @@ class Engine:
         (RedriveExecution). Raises NotRedrivable."""
         return lifecycle.redrive_execution(self, arn)
 
+    def update_map_run(self, arn: str, limits: map_runs.MapRunLimits) -> bool:
+        """New limits for a running map run (UpdateMapRun); False if it is not running."""
+        return map_runs.update_map_run(self, arn, limits)
+
     def commit(self, step: Step) -> None:
         """Commit a step built outside the message loop (stop, redrive)."""
         self._commit(step)
 
     # ----- helpers -------------------------------------------------------------------------
+
+    def forget_after(self, record: ExecutionRecord) -> float | None:
+        """Seconds an ended execution's end is kept when nothing else of it may be (an
+        Express execution with `express_history` off); None to keep it all."""
+        if record.type == StateMachineType.EXPRESS and not self.settings.express_history:
+            return EXPRESS_RESULT_SECONDS
+        return None
 
     def _scope(self, step: Step, run: Run, state: AnyState) -> Scope:
         if not self.machines.uses_context(state):

@@ -44,6 +44,7 @@ def new_fanout(run: Run, state: ParallelState | MapState, outcome: FanOut, start
         max_failures=max_failures(count, percentage, total),
         tolerance_set=count is not None or percentage is not None,
         started_event_id=started,
+        max_concurrency=max(0, limit),
     )
 
 
@@ -74,15 +75,26 @@ def apply_report(fanout: Fanout, report: ChildReport, execution_arn: str) -> lis
             )
     else:
         fanout.results[report.index] = report.output
-    messages = []
-    if fanout.failure is None and fanout.launched < fanout.total:
-        sibling = child_id(report.parent, fanout, fanout.launched)
-        fanout.launched += 1
-        after = {"after": report.last_state_event}
-        messages.append(Message(execution_arn, sibling, 0, Kind.ENTER, after))
+    messages = launch_more(fanout, report.parent, execution_arn, report.last_state_event)
     if fanout.failure is not None or fanout.finished == fanout.total:
         fanout.joined = True
         last = report.last_state_event if fanout.failure is not None else report.last_event
         join = Message(execution_arn, report.parent, fanout.parent_seq, Kind.JOIN, {"after": last})
         messages.append(join)
+    return messages
+
+
+def launch_more(fanout: Fanout, parent: str, execution_arn: str, after: int) -> list[Message]:
+    """The children to launch now: while fewer than MaxConcurrency run (all, without a
+    limit), none after a failure. Each is announced after the event `after`."""
+    messages = []
+    limit = fanout.max_concurrency
+    while (
+        fanout.failure is None
+        and fanout.launched < fanout.total
+        and (limit <= 0 or fanout.launched - fanout.finished < limit)
+    ):
+        sibling = child_id(parent, fanout, fanout.launched)
+        fanout.launched += 1
+        messages.append(Message(execution_arn, sibling, 0, Kind.ENTER, {"after": after}))
     return messages

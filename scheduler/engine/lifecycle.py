@@ -46,6 +46,7 @@ def stop_execution(
     end = ExecutionEnd(ExecutionStatus.ABORTED, step.now, None, error, cause)
     step.writes.end = end
     step.writes.drop_all_runs = True
+    step.writes.forget_after = engine.forget_after(record)
     if root is not None:
         root.status = RunStatus.DONE
         step.save(root)

@@ -12,8 +12,9 @@ from dataclasses import replace
 from typing import Any
 
 from scheduler.engine.fanin import apply_report
+from scheduler.engine.map_runs import MapRunLimits, apply_limits, observe, retire
 from scheduler.engine.messages import Message
-from scheduler.engine.records import Event, ExecutionRecord, Fanout, Run
+from scheduler.engine.records import Event, ExecutionRecord, Fanout, MapRun, MapRunStatus, Run
 from scheduler.engine.step import resolve, resolve_ids
 from scheduler.engine.store import StepWrites, apply_end
 
@@ -31,14 +32,20 @@ class MemoryStore:
         self._by_machine: dict[str, list[str]] = {}
         self._activity_tasks: defaultdict[str, deque[str]] = defaultdict(deque)
         self._activity_ready = threading.Condition(self._lock)
+        self._map_runs: dict[str, MapRun] = {}
+        self._map_runs_of: dict[str, list[str]] = {}
+        self._expiring: deque[tuple[float, str]] = deque()
+        """(when, ARN) of ended executions whose end is kept only until then."""
 
     def create_execution(self, writes: StepWrites) -> bool:
         arn = writes.execution.arn
         with self._lock:
+            self._purge(writes.now)
             if arn in self._executions:
                 return False
             self._executions[arn] = writes.execution
-            self._by_machine.setdefault(writes.execution.state_machine_arn, []).append(arn)
+            if writes.forget_after is None:
+                self._by_machine.setdefault(writes.execution.state_machine_arn, []).append(arn)
             self._runs[arn] = {}
             self._fanouts[arn] = {}
             self._events[arn] = []
@@ -98,6 +105,7 @@ class MemoryStore:
 
     def commit(self, writes: StepWrites) -> list[Message] | None:
         with self._lock:
+            self._purge(writes.now)
             arn = writes.execution.arn
             if writes.run_id is not None:
                 current = self._runs.get(arn, {}).get(writes.run_id)
@@ -120,14 +128,23 @@ class MemoryStore:
         record.transitions += writes.transitions
         if writes.end is not None:
             apply_end(record, writes.end)
+            if writes.forget_after is not None:
+                self._events[arn] = []
+                self._forget_map_runs(arn)
+                self._expiring.append((writes.now + writes.forget_after, arn))
         runs = self._runs[arn]
         fanouts = self._fanouts[arn]
+        for map_run in writes.map_runs:
+            self._map_runs[map_run.arn] = replace(map_run)
+            self._map_runs_of.setdefault(arn, []).append(map_run.arn)
         for parent in writes.drop_children_of:
-            self._drop_descendants(runs, fanouts, parent)
+            self._drop_descendants(runs, fanouts, parent, writes.now)
         for run_id in writes.drop_fanouts:
-            fanouts.pop(run_id, None)
+            self._retire(fanouts.pop(run_id, None), writes.now)
         if writes.drop_all_runs:
             runs.clear()
+            for dropped in fanouts.values():
+                self._retire(dropped, writes.now)
             fanouts.clear()
             if writes.keep_root:
                 runs.update(writes.runs)
@@ -151,12 +168,60 @@ class MemoryStore:
         )
         return apply_report(fanout, report, arn)
 
-    @staticmethod
-    def _drop_descendants(runs: dict[str, Run], fanouts: dict[str, Fanout], parent: str) -> None:
+    def _drop_descendants(
+        self, runs: dict[str, Run], fanouts: dict[str, Fanout], parent: str, now: float
+    ) -> None:
         prefix = parent + "."
         for run_id in [r for r in runs if r.startswith(prefix)]:
             del runs[run_id]
-            fanouts.pop(run_id, None)
+            self._retire(fanouts.pop(run_id, None), now)
+
+    def _purge(self, now: float) -> None:
+        """Forget the ended executions whose end was kept only until now."""
+        while self._expiring and self._expiring[0][0] <= now:
+            _, arn = self._expiring.popleft()
+            for table in (self._executions, self._runs, self._fanouts, self._events):
+                table.pop(arn, None)
+            self._next_event.pop(arn, None)
+
+    def _forget_map_runs(self, execution_arn: str) -> None:
+        for arn in self._map_runs_of.pop(execution_arn, []):
+            self._map_runs.pop(arn, None)
+
+    def _retire(self, fanout: Fanout | None, now: float) -> None:
+        """A fan-out is dropped: its map run (if it has one) ends with its counters."""
+        if fanout is not None and fanout.map_run_arn in self._map_runs:
+            retire(self._map_runs[fanout.map_run_arn], fanout, now)
+
+    def _current(self, arn: str) -> MapRun | None:
+        """A copy of the map run with the counters of its fan-out while it runs."""
+        map_run = self._map_runs.get(arn)
+        if map_run is None:
+            return None
+        copy = replace(map_run)
+        fanout = self._fanouts.get(map_run.execution_arn, {}).get(map_run.run_id)
+        if copy.status == MapRunStatus.RUNNING and fanout is not None:
+            observe(copy, fanout)
+        return copy
+
+    def map_runs_of(self, execution_arn: str) -> list[MapRun]:
+        with self._lock:
+            found = [self._current(a) for a in self._map_runs_of.get(execution_arn, [])]
+        return [m for m in found if m is not None]
+
+    def get_map_run(self, arn: str) -> MapRun | None:
+        with self._lock:
+            return self._current(arn)
+
+    def update_map_run(self, arn: str, limits: MapRunLimits) -> list[Message] | None:
+        with self._lock:
+            map_run = self._map_runs.get(arn)
+            if map_run is None or map_run.status != MapRunStatus.RUNNING:
+                return None
+            fanout = self._fanouts.get(map_run.execution_arn, {}).get(map_run.run_id)
+            if fanout is None or fanout.joined or fanout.map_run_arn != arn:
+                return None
+            return apply_limits(map_run, fanout, limits, map_run.execution_arn)
 
     def history(self, execution_arn: str) -> list[Event]:
         with self._lock:

@@ -122,6 +122,39 @@ class Fanout:
     joined: bool = False
     started_event_id: int = 0
     map_run_arn: str | None = None
+    max_concurrency: int = 0
+    """Children running at once at most (0: no limit); UpdateMapRun may change it."""
+
+
+class MapRunStatus(StrEnum):
+    """DescribeMapRun's `status`."""
+
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    ABORTED = "ABORTED"
+
+
+@dataclass(slots=True)
+class MapRun:
+    """A Distributed Map's run: its limits, and its children's counters (read from the
+    fan-out while it runs, frozen from it when the fan-out ends)."""
+
+    arn: str
+    execution_arn: str
+    state_machine_arn: str
+    run_id: str
+    """The Map state's run, whose fan-out holds the children."""
+    start_date: float
+    total: int
+    max_concurrency: int = 0
+    tolerated_failure_count: int = 0
+    tolerated_failure_percentage: float = 0.0
+    status: MapRunStatus = MapRunStatus.RUNNING
+    stop_date: float | None = None
+    launched: int = 0
+    finished: int = 0
+    failed: int = 0
 
 
 @dataclass(slots=True)

@@ -8,6 +8,10 @@ Keys, under a configurable prefix P (default `stepline:`):
     P x:ARN:fans        set: run ids with a fan-out
     P x:ARN:fan:RUN     hash: a fan-out's counters (total, launched, finished, ...)
     P x:ARN:res:RUN     hash: child index -> result JSON
+    P x:ARN:mrs         list: the execution's map run ARNs, oldest first
+    P x:ARN:mr:MAPRUN   hash: a map run's record (JSON), limits, status and, once it
+                        ended, stop date and counters (while it runs: its fan-out's)
+    P mapruns           hash: map run ARN -> execution ARN
     P def:SHA256        string: a definition text (executions keep theirs)
     P executions        sorted set: ARN by start time
     P machine:ARN       sorted set: a state machine's executions by start time
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import time
 from dataclasses import fields as dataclass_fields
 from importlib import resources
@@ -34,12 +39,15 @@ import redis
 
 from scheduler.asl.retry import error_output
 from scheduler.engine.fanin import THRESHOLD_CAUSE
+from scheduler.engine.map_runs import MapRunLimits
 from scheduler.engine.messages import Kind, Message, TaskRequest, key_of, message_key
 from scheduler.engine.records import (
     Event,
     ExecutionRecord,
     ExecutionStatus,
     Fanout,
+    MapRun,
+    MapRunStatus,
     Run,
     RunStatus,
     StateMachineType,
@@ -61,13 +69,62 @@ def dumps(value: Any) -> str:
 _FINISH_EXPRESS = """
 if redis.call('HGET', KEYS[1], 'status') ~= 'RUNNING' then return 0 end
 redis.call('DEL', KEYS[2])
-for i = 7, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
+for i = 8, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
 redis.call('HSET', KEYS[1], 'end', ARGV[1], 'status', ARGV[2], 'transitions', ARGV[3],
            'eid', ARGV[4])
+if ARGV[7] ~= '' then redis.call('EXPIRE', KEYS[1], ARGV[7]) end
 redis.call('ZREM', KEYS[3], ARGV[5])
 redis.call('PUBLISH', KEYS[4], ARGV[6])
 return 1
 """
+
+
+#: UpdateMapRun on a running map run, atomically with its fan-in (the rules of
+#: scheduler/engine/map_runs.py apply_limits). KEYS: map run hash, fan-out hash, outbox.
+_UPDATE_MAP_RUN = """
+local c = cjson.decode(ARGV[1])
+if redis.call('HGET', KEYS[1], 'status') ~= 'RUNNING' then return nil end
+local fan = redis.call('HMGET', KEYS[2], 'joined', 'map_run_arn', 'total', 'first_child',
+                       'launched', 'finished', 'failed', 'parent_seq', 'started_event_id')
+if fan[1] ~= '0' or fan[2] ~= c.map_run then return nil end
+local total, first_child = tonumber(fan[3]), tonumber(fan[4])
+local launched, finished, failed = tonumber(fan[5]), tonumber(fan[6]), tonumber(fan[7])
+local produced = {}
+if c.max_concurrency ~= '' then
+  redis.call('HSET', KEYS[1], 'max_concurrency', c.max_concurrency)
+  redis.call('HSET', KEYS[2], 'max_concurrency', c.max_concurrency)
+end
+if c.tol_count ~= '' then redis.call('HSET', KEYS[1], 'tol_count', c.tol_count) end
+if c.tol_pct ~= '' then redis.call('HSET', KEYS[1], 'tol_pct', c.tol_pct) end
+if c.tol_count ~= '' or c.tol_pct ~= '' then
+  local t = redis.call('HMGET', KEYS[1], 'tol_count', 'tol_pct')
+  local allowed = math.max(tonumber(t[1]), math.floor(math.floor(tonumber(t[2]) * total) / 100))
+  redis.call('HSET', KEYS[2], 'max_failures', allowed, 'tolerance_set', 1)
+  if failed > allowed then
+    redis.call('HSET', KEYS[2], 'failure', c.threshold, 'joined', 1)
+    table.insert(produced, c.run .. '|' .. fan[8] .. '|join|' .. fan[9])
+  end
+end
+if #produced == 0 then
+  local limit = tonumber(redis.call('HGET', KEYS[2], 'max_concurrency') or '')
+  local before = launched
+  while limit and launched < total and (limit <= 0 or launched - finished < limit) do
+    table.insert(produced, c.run .. '.' .. (first_child + launched) .. '|0|enter|' .. fan[9])
+    launched = launched + 1
+  end
+  if launched > before then redis.call('HSET', KEYS[2], 'launched', launched) end
+end
+for _, m in ipairs(produced) do
+  local run, seq, kind = string.match(m, '^(.-)|(%-?%d+)|(%a+)')
+  redis.call('ZADD', KEYS[3], c.lease, c.outbox_prefix .. run .. '|' .. seq .. '|' .. kind)
+end
+return produced
+"""
+
+
+def _seconds(value: float | None) -> str:
+    """A key's time to live as EXPIRE takes it (whole seconds), or "" for none."""
+    return "" if value is None else str(math.ceil(value))
 
 
 def task_json(request: TaskRequest) -> str:
@@ -95,15 +152,6 @@ def _run_from(stored: str) -> Run:
     data["machine"] = tuple(data["machine"])
     data["status"] = RunStatus(data["status"])
     return Run(seq=int(seq), last_event_id=int(last), entered_event_id=int(entered), **data)
-
-
-def _produced(arn: str, reply: list[Any]) -> list[Message]:
-    """The messages a commit's fan-in produced ("run|seq|kind|after" each)."""
-    messages = []
-    for item in reply:
-        run, seq, kind, after = str(item).split("|")
-        messages.append(Message(arn, run, int(seq), Kind(kind), {"after": int(after)}))
-    return messages
 
 
 def _record_json(record: ExecutionRecord, definition_id: str) -> str:
@@ -136,6 +184,53 @@ def redis_client(url: str) -> redis.Redis:
     )
 
 
+_COUNTERS = ("launched", "finished", "failed")
+
+
+def _map_run_fields(map_run: MapRun) -> dict[str, str]:
+    """A new map run as commit.lua writes it (numbers as text: Lua keeps them exact)."""
+    record = {
+        "arn": map_run.arn,
+        "execution_arn": map_run.execution_arn,
+        "state_machine_arn": map_run.state_machine_arn,
+        "run_id": map_run.run_id,
+        "start_date": map_run.start_date,
+        "total": map_run.total,
+    }
+    return {
+        "arn": map_run.arn,
+        "record": dumps(record),
+        "max_concurrency": str(map_run.max_concurrency),
+        "tol_count": str(map_run.tolerated_failure_count),
+        "tol_pct": repr(map_run.tolerated_failure_percentage),
+    }
+
+
+def _map_run_from(fields: dict[str, str]) -> MapRun:
+    map_run = MapRun(
+        **json.loads(fields["record"]),
+        max_concurrency=int(fields["max_concurrency"]),
+        tolerated_failure_count=int(fields["tol_count"]),
+        tolerated_failure_percentage=float(fields["tol_pct"]),
+        status=MapRunStatus(fields["status"]),
+    )
+    if "stop_date" in fields:
+        map_run.stop_date = float(fields["stop_date"])
+        map_run.launched, map_run.finished, map_run.failed = (
+            int(fields[name]) for name in _COUNTERS
+        )
+    return map_run
+
+
+def _produced_messages(execution_arn: str, produced: list[Any]) -> list[Message]:
+    """The messages a Lua script returned as `run|seq|kind|after`."""
+    messages = []
+    for item in produced:
+        run, seq, kind, after = str(item).split("|")
+        messages.append(Message(execution_arn, run, int(seq), Kind(kind), {"after": int(after)}))
+    return messages
+
+
 class RedisStore:
     """Redis implementation of the `Store` contract."""
 
@@ -156,6 +251,7 @@ class RedisStore:
         script = resources.files("scheduler.engine").joinpath("commit.lua").read_text()
         self._commit_script = client.register_script(script)
         self._finish_script = client.register_script(_FINISH_EXPRESS)
+        self._update_map_run_script = client.register_script(_UPDATE_MAP_RUN)
         self._definitions: dict[str, str] = {}
 
     @classmethod
@@ -179,6 +275,11 @@ class RedisStore:
     @property
     def tasks_key(self) -> str:
         return self.prefix + "tasks"
+
+    @property
+    def map_run_index(self) -> str:
+        """Hash: map run ARN -> the ARN of the execution that started it."""
+        return self.prefix + "mapruns"
 
     @property
     def ends_channel(self) -> str:
@@ -300,6 +401,7 @@ class RedisStore:
             joined=fields["joined"] == "1",
             started_event_id=int(fields["started_event_id"]),
             map_run_arn=fields.get("map_run_arn") or None,
+            max_concurrency=int(fields.get("max_concurrency") or 0),
         )
 
     def event_id_base(self, execution_arn: str) -> int:
@@ -317,10 +419,78 @@ class RedisStore:
         record = self.get_execution(execution_arn)
         return None if record is None else record.definition
 
+    def map_runs_of(self, execution_arn: str) -> list[MapRun]:
+        arns = self.client.lrange(self._x(execution_arn) + "mrs", 0, -1)
+        return self._map_runs(execution_arn, [str(a) for a in arns])
+
+    def get_map_run(self, arn: str) -> MapRun | None:
+        execution_arn = self.client.hget(self.map_run_index, arn)
+        if execution_arn is None:
+            return None
+        found = self._map_runs(str(execution_arn), [arn])
+        return found[0] if found else None
+
+    def _map_runs(self, execution_arn: str, arns: list[str]) -> list[MapRun]:
+        """The map runs, with the counters of the fan-outs of those still running."""
+        prefix = self._x(execution_arn)
+        pipe = self.client.pipeline(transaction=False)
+        for arn in arns:
+            pipe.hgetall(prefix + "mr:" + arn)
+        found = [_map_run_from(fields) for fields in pipe.execute() if fields]
+        running = [m for m in found if m.status == MapRunStatus.RUNNING]
+        pipe = self.client.pipeline(transaction=False)
+        for map_run in running:
+            pipe.hmget(prefix + "fan:" + map_run.run_id, "map_run_arn", *_COUNTERS)
+        for map_run, values in zip(running, pipe.execute(), strict=True):
+            if values[0] == map_run.arn:
+                map_run.launched, map_run.finished, map_run.failed = map(int, values[1:])
+        return found
+
+    def update_map_run(self, arn: str, limits: MapRunLimits) -> list[Message] | None:
+        execution_arn = self.client.hget(self.map_run_index, arn)
+        if execution_arn is None:
+            return None
+        execution_arn = str(execution_arn)
+        prefix = self._x(execution_arn)
+        record = self.client.hget(prefix + "mr:" + arn, "record")
+        if record is None:
+            return None
+        run_id = json.loads(record)["run_id"]
+
+        def text(value: float | None) -> str:
+            return "" if value is None else repr(value)
+
+        control = {
+            "map_run": arn,
+            "run": run_id,
+            "max_concurrency": text(limits.max_concurrency),
+            "tol_count": text(limits.tolerated_failure_count),
+            "tol_pct": text(limits.tolerated_failure_percentage),
+            "threshold": dumps(["States.ExceedToleratedFailureThreshold", THRESHOLD_CAUSE]),
+            "outbox_prefix": execution_arn + "|",
+            "lease": time.time() + self.lease_seconds,
+        }
+        produced = self._update_map_run_script(
+            keys=[prefix + "mr:" + arn, prefix + "fan:" + run_id, self.outbox_key],
+            args=[dumps(control)],
+        )
+        if produced is None:
+            return None
+        return _produced_messages(execution_arn, produced)
+
     # ----- writes ------------------------------------------------------------------------
 
-    def finish_express(self, record: ExecutionRecord, events: list[Event], consumed: str) -> bool:
-        """Keep an Express execution's end and history; False if it already ended."""
+    def finish_express(
+        self,
+        record: ExecutionRecord,
+        events: list[Event],
+        consumed: str,
+        forget_after: float | None = None,
+    ) -> bool:
+        """Keep an Express execution's end and history (with `forget_after`: only its
+        end, for that many seconds); False if it already ended."""
+        if forget_after is not None:
+            events = []
         prefix = self._x(record.arn)
         end = ExecutionEnd(
             record.status.value, record.stop_date or 0.0, record.output, record.error, record.cause
@@ -337,6 +507,7 @@ class RedisStore:
                 len(events) + 1,
                 consumed,
                 record.arn,
+                _seconds(forget_after),
                 *lines,
             ],
         )
@@ -366,6 +537,8 @@ class RedisStore:
         produced = self._run_commit([writes], create=_record_json(record, definition_id))[0]
         if produced is None:
             return False
+        if writes.forget_after is not None:
+            return True  # kept out of the listings
         pipe = self.client.pipeline(transaction=False)
         pipe.zadd(self.prefix + "executions", {record.arn: record.start_date})
         pipe.zadd(
@@ -398,7 +571,7 @@ class RedisStore:
             self.tasks_key,
         ]
         replies = self._commit_script(keys=keys, args=[dumps(controls), prefix])
-        return [None if reply is None else _produced(arn, reply) for reply in replies]
+        return [None if reply is None else _produced_messages(arn, reply) for reply in replies]
 
     def _control(self, writes: StepWrites, create: str | None) -> dict[str, Any]:
         arn = writes.execution.arn
@@ -408,7 +581,8 @@ class RedisStore:
         return {
             "create": create is not None,
             "redrive": writes.redrive,
-            "keep_root": writes.keep_root,
+            "keep_root": writes.keep_root and writes.forget_after is None,
+            "forget_after": _seconds(writes.forget_after),
             "record": create or (self._record_text(writes.execution) if writes.redrive else ""),
             "run": writes.run_id or "",
             "seq": writes.expected_seq if writes.expected_seq is not None else -1,
@@ -435,6 +609,7 @@ class RedisStore:
                         "tolerance_set": int(f.tolerance_set),
                         "started_event_id": f.started_event_id,
                         "map_run_arn": f.map_run_arn or "",
+                        "max_concurrency": f.max_concurrency,
                     },
                 ]
                 for parent, f in writes.fanouts.items()
@@ -455,6 +630,9 @@ class RedisStore:
             "outbox_prefix": arn + "|",
             "lease": time.time() + self.lease_seconds,
             "report": self._report(writes.child_report),
+            "map_runs": [_map_run_fields(m) for m in writes.map_runs],
+            "map_run_index": self.map_run_index,
+            "now": repr(writes.now),
         }
 
     @staticmethod

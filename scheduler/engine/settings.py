@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: How long an Express execution kept without history keeps its end (for the
+#: StartSyncExecution waiting for it, in any API process).
+EXPRESS_RESULT_SECONDS = 60.0
+
 
 @dataclass(frozen=True, slots=True)
 class EngineSettings:
@@ -18,6 +22,10 @@ class EngineSettings:
     inline_budget: int = 1000
     """States applied in one step before the step yields to other work."""
     unknown_fields_are_errors: bool = True
+    express_history: bool = True
+    """Keep Express executions (record and history) once they end, as AWS does not;
+    False keeps only the end, for `EXPRESS_RESULT_SECONDS`, so StartSyncExecution
+    can hand back the result."""
     express_in_one_step: bool = False
     """Run each Express execution inside one step with no per-transition persistence
     (the distributed configuration); the embedded engine runs it like any other."""

@@ -23,7 +23,7 @@ class Step:
         self.store = store
         self.record = record
         self.now = now
-        self.writes = StepWrites(execution=record)
+        self.writes = StepWrites(execution=record, now=now)
 
     def event(
         self,

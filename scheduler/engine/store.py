@@ -9,10 +9,20 @@ run's seq).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from scheduler.engine.messages import Message, TaskRequest
-from scheduler.engine.records import Event, ExecutionRecord, ExecutionStatus, Fanout, Run
+from scheduler.engine.records import (
+    Event,
+    ExecutionRecord,
+    ExecutionStatus,
+    Fanout,
+    MapRun,
+    Run,
+)
+
+if TYPE_CHECKING:
+    from scheduler.engine.map_runs import MapRunLimits
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +86,13 @@ class StepWrites:
     tasks: list[TaskRequest] = field(default_factory=list)
     activity_tasks: list[tuple[str, str]] = field(default_factory=list)
     """(activity ARN, task JSON) to queue for GetActivityTask."""
+    map_runs: list[MapRun] = field(default_factory=list)
+    """Map runs the step starts (a Distributed Map's fan-out)."""
+    now: float = 0.0
+    """When the step runs: a map run whose fan-out the step drops stops then."""
+    forget_after: float | None = None
+    """An Express execution kept without history: not listed, and once it ends, nothing
+    kept but its end, and that for this many seconds."""
 
 
 class Store(Protocol):
@@ -136,3 +153,13 @@ class Store(Protocol):
 
     def definition_of(self, execution_arn: str) -> Any:
         """The definition text the execution runs (kept with it when the machine changes)."""
+
+    def map_runs_of(self, execution_arn: str) -> list[MapRun]:
+        """The execution's map runs, oldest first, with their current counters."""
+
+    def get_map_run(self, arn: str) -> MapRun | None:
+        """A map run with its current counters, or None."""
+
+    def update_map_run(self, arn: str, limits: MapRunLimits) -> list[Message] | None:
+        """Set new limits on a running map run (atomically with its fan-in); the messages
+        that follow (children to launch, a JOIN). None when it is not running."""

@@ -24,7 +24,14 @@ from kombu import Connection  # type: ignore[attr-defined]
 
 from integrations.registry import HandlerRegistry
 from scheduler.config import Settings
-from scheduler.engine.records import Event, ExecutionRecord, ExecutionStatus, StateMachineType
+from scheduler.engine.map_runs import MapRunLimits
+from scheduler.engine.records import (
+    Event,
+    ExecutionRecord,
+    ExecutionStatus,
+    MapRun,
+    StateMachineType,
+)
 from scheduler.service.engines import EndListener
 from scheduler.service.kv_redis import RedisKV
 from workers.coalesce import Coalescing
@@ -198,6 +205,15 @@ class RedisEngine:
 
     def subscribe(self, listener: EndListener) -> None:
         self._listeners.append(listener)
+
+    def map_runs_of(self, execution_arn: str) -> list[MapRun]:
+        return self.store.map_runs_of(execution_arn)
+
+    def get_map_run(self, arn: str) -> MapRun | None:
+        return self.store.get_map_run(arn)
+
+    def update_map_run(self, arn: str, limits: MapRunLimits) -> bool:
+        return self.engine.update_map_run(arn, limits)
 
     # ----- hearing about ends ----------------------------------------------------------------
 

@@ -22,8 +22,15 @@ from integrations.registry import HandlerRegistry
 from integrations.settings import IntegrationSettings
 from scheduler.engine.clock import Clock
 from scheduler.engine.engine import EngineSettings
+from scheduler.engine.map_runs import MapRunLimits
 from scheduler.engine.messages import Message
-from scheduler.engine.records import Event, ExecutionRecord, ExecutionStatus, StateMachineType
+from scheduler.engine.records import (
+    Event,
+    ExecutionRecord,
+    ExecutionStatus,
+    MapRun,
+    StateMachineType,
+)
 from scheduler.engine.store import StepWrites
 from scheduler.runtime import EmbeddedRuntime
 
@@ -75,6 +82,15 @@ class ExecutionEngine(Protocol):
 
     def ready(self) -> bool:
         """Whether the engine can take work."""
+
+    def map_runs_of(self, execution_arn: str) -> list[MapRun]:
+        """The execution's map runs with their current counters."""
+
+    def get_map_run(self, arn: str) -> MapRun | None:
+        """A map run with its current counters, or None."""
+
+    def update_map_run(self, arn: str, limits: MapRunLimits) -> bool:
+        """New limits for a running map run; False when it is not running."""
 
 
 class EmbeddedEngine:
@@ -224,6 +240,15 @@ class EmbeddedEngine:
 
     def subscribe(self, listener: EndListener) -> None:
         self._listeners.append(listener)
+
+    def map_runs_of(self, execution_arn: str) -> list[MapRun]:
+        return self.call(lambda: self.store.map_runs_of(execution_arn))
+
+    def get_map_run(self, arn: str) -> MapRun | None:
+        return self.call(lambda: self.store.get_map_run(arn))
+
+    def update_map_run(self, arn: str, limits: MapRunLimits) -> bool:
+        return self.call(lambda: self.engine.update_map_run(arn, limits))
 
     def _observe(self, writes: StepWrites) -> None:
         if writes.end is not None:

@@ -99,6 +99,7 @@ class Executions:
         account: Account,
         *,
         max_payload_bytes: int = 256 * 1024,
+        express_history: bool = True,
     ) -> None:
         self.engine = engine
         self.registry = registry
@@ -106,6 +107,10 @@ class Executions:
         self.kv = kv
         self.account = account
         self.max_payload_bytes = max_payload_bytes
+        self.express_history = express_history
+        """False: Express executions are not described, listed or stopped, as on AWS."""
+        self.readable = _EXECUTION_KINDS if express_history else (ArnKind.EXECUTION,)
+        """The ARN kinds DescribeExecution, GetExecutionHistory and StopExecution take."""
 
     # ----- starting -------------------------------------------------------------------------
 
@@ -237,8 +242,9 @@ class Executions:
     # ----- reading --------------------------------------------------------------------------
 
     def describe(self, arn_text: str) -> tuple[ExecutionRecord, ExecutionOrigin]:
-        """The execution and what it started from; ExecutionDoesNotExist if there is none."""
-        expect_arn(arn_text, *_EXECUTION_KINDS)
+        """The execution and what it started from; ExecutionDoesNotExist if there is none
+        (InvalidArn for an Express ARN when Express executions are not kept, as on AWS)."""
+        expect_arn(arn_text, *self.readable)
         record = self.engine.get_execution(arn_text)
         if record is None:
             raise ExecutionDoesNotExist(f"Execution Does Not Exist: '{arn_text}'")
@@ -283,6 +289,10 @@ class Executions:
         """
         arn = expect_arn(machine_arn, ArnKind.STATE_MACHINE, ArnKind.VERSION, ArnKind.ALIAS)
         machine = self.registry.get_parsed(arn)
+        if not self.express_history and machine.machine_config().type == "EXPRESS":
+            raise StateMachineTypeNotSupported(
+                "This operation is not supported by this type of state machine"
+            )
         if arn.kind == ArnKind.VERSION:
             self.versions.get(arn)
         elif arn.kind == ArnKind.ALIAS:
@@ -382,7 +392,7 @@ class Executions:
 
     def stop(self, arn_text: str, error: str | None, cause: str | None) -> ExecutionRecord:
         """StopExecution: abort a running execution (a closed one is left as it is)."""
-        expect_arn(arn_text, *_EXECUTION_KINDS)
+        expect_arn(arn_text, *self.readable)
         record = self.engine.stop_execution(arn_text, error, cause)
         if record is None:
             raise ExecutionDoesNotExist(f"Execution Does Not Exist: '{arn_text}'")

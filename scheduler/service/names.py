@@ -99,8 +99,9 @@ def parse_arn(text: str) -> Arn | None:
         return Arn(text, ArnKind.MAP_RUN, prefix, rest[0], rest[1])
     if resource == "express" and len(rest) == 3 and all(rest):
         return Arn(text, ArnKind.EXPRESS_EXECUTION, prefix, rest[0], rest[1])
-    if resource == "mapRun" and len(rest) == 2 and all(rest):
-        return Arn(text, ArnKind.MAP_RUN, prefix, rest[0], rest[1])
+    if resource == "mapRun" and len(rest) >= 2 and all(rest):
+        # MACHINE/LABEL:ID; the label is the Map state's name, which may hold a colon
+        return Arn(text, ArnKind.MAP_RUN, prefix, ":".join(rest[:-1]), rest[-1])
     return None
 
 

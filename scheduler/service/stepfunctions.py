@@ -19,6 +19,7 @@ from scheduler.service.engines import ExecutionEngine
 from scheduler.service.errors import ResourceNotFound, ValidationException
 from scheduler.service.executions import Executions
 from scheduler.service.kv import KeyValue, MemoryKV
+from scheduler.service.map_runs import MapRuns
 from scheduler.service.names import ArnKind, expect_arn
 from scheduler.service.records import MachineConfig, StateMachine, Version
 from scheduler.service.registry import Registry
@@ -37,6 +38,7 @@ class StepFunctions:
     activities: Activities
     tags: Tags
     executions: Executions
+    map_runs: MapRuns
 
     # ----- state machines -------------------------------------------------------------------
 
@@ -131,6 +133,7 @@ def build_service(
     clock: Callable[[], float] = time.time,
     max_payload_bytes: int = 256 * 1024,
     unknown_fields_are_errors: bool = True,
+    express_history: bool = True,
 ) -> StepFunctions:
     """The service over `engine`, keeping its registry in `kv` (memory by default)."""
     kv = kv if kv is not None else MemoryKV()
@@ -147,6 +150,13 @@ def build_service(
         activities=Activities(kv, account, clock=clock),
         tags=Tags(kv),
         executions=Executions(
-            engine, registry, versions, kv, account, max_payload_bytes=max_payload_bytes
+            engine,
+            registry,
+            versions,
+            kv,
+            account,
+            max_payload_bytes=max_payload_bytes,
+            express_history=express_history,
         ),
+        map_runs=MapRuns(engine),
     )

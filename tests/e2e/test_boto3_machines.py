@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -160,14 +159,3 @@ def test_tags(sfn: Any) -> None:
                                                 for i in range(60)])
     with pytest.raises(sfn.exceptions.ResourceNotFound):
         sfn.list_tags_for_resource(resourceArn=arn + "-gone")
-
-
-def test_unsupported_actions_answer_in_aws_shape(sfn: Any) -> None:
-    with pytest.raises(ClientError) as caught:
-        sfn.list_map_runs(
-            executionArn="arn:aws:states:us-east-1:123456789012:execution:m:e"
-        )
-    assert code(caught) == "UnsupportedOperation"
-    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
-    assert "ListMapRuns" in caught.value.response["Error"]["Message"]
-    assert json.dumps(caught.value.response["Error"])  # a plain error, no stack trace

@@ -88,6 +88,16 @@ def test_an_empty_environment_variable_is_ignored(empty_dir: Path) -> None:
     assert load_settings(environ={"STEPLINE_REGION": ""}).region == "file-1"
 
 
+def test_express_history_from_the_file_and_the_environment(empty_dir: Path) -> None:
+    assert load_settings(environ={}).express_history is True
+    toml(empty_dir, "express_history = false\n")
+    from_file = load_settings(environ={})
+    assert from_file.express_history is False
+    assert from_file.engine_settings().express_history is False
+    for text, value in (("true", True), ("FALSE", False), ("1", True), ("no", False)):
+        assert load_settings(environ={"STEPLINE_EXPRESS_HISTORY": text}).express_history is value
+
+
 def test_engine_settings_carry_the_values_over() -> None:
     engine = load_settings(environ={
         "STEPLINE_UNKNOWN_FIELDS": "warn", "STEPLINE_REGION": "eu-north-1",
@@ -135,6 +145,7 @@ def test_unknown_key_is_refused_and_known_keys_are_listed(empty_dir: Path) -> No
         ("time_scale = -1", "time_scale must be a number >= 0, not -1"),
         ("max_payload_bytes = 0", "max_payload_bytes must be a positive number of bytes, not 0"),
         ('unknown_fields = "ignore"', "unknown_fields must be 'error' or 'warn', not 'ignore'"),
+        ('express_history = "no"', "express_history must be true or false, not 'no'"),
     ],
 )
 def test_bad_file_value_names_the_file_and_setting(
@@ -158,6 +169,8 @@ def test_bad_file_value_names_the_file_and_setting(
         ("STEPLINE_MAX_PAYLOAD_BYTES", "-1", "STEPLINE_MAX_PAYLOAD_BYTES must be a positive"),
         ("STEPLINE_UNKNOWN_FIELDS", "warning",
          "STEPLINE_UNKNOWN_FIELDS must be 'error' or 'warn', not 'warning'"),
+        ("STEPLINE_EXPRESS_HISTORY", "sometimes",
+         "STEPLINE_EXPRESS_HISTORY must be true or false, not 'sometimes'"),
     ],
 )
 def test_bad_environment_value_names_the_variable(variable: str, value: str, expected: str) -> None:
