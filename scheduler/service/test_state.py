@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from integrations.http import Exchange
 from scheduler.asl.errors import StatesError
 from scheduler.asl.interpreter import enter, fanout_succeeded, handle_error, task_succeeded
 from scheduler.asl.model import AnyState, MapState, ParallelState, StateMachine, TaskState
@@ -39,6 +40,7 @@ from scheduler.asl.scope import Scope
 from scheduler.engine.clock import iso_timestamp
 from scheduler.service import test_state_fanout as fanouts
 from scheduler.service.errors import InvalidDefinition, ValidationException
+from scheduler.service.test_state_http import render, traced_call
 from scheduler.service.test_state_inspect import Inspection, text
 from scheduler.service.test_state_mock import check_mock_result
 from scheduler.service.test_state_request import TestStateRequest
@@ -183,7 +185,7 @@ def _work(
     if isinstance(outcome, InvokeTask):
         assert isinstance(state, TaskState)
         if mock is None:
-            result = call_task(outcome.resource, outcome.payload, outcome.timeout_seconds)
+            result = _call(outcome, call_task, request, inspection)
         elif mock.has_result:
             check_mock_result(state.resource, mock.result, mock.field_validation_mode)
             result = mock.result
@@ -200,6 +202,22 @@ def _work(
         inspection.result(results)
         return fanout_succeeded(state, scope, results)
     return outcome
+
+
+def _call(
+    outcome: InvokeTask, call_task: Call, request: TestStateRequest, inspection: Inspection
+) -> Any:
+    """Call the Task's integration; with TRACE, an HTTP Task's request and response."""
+    if request.inspection_level != "TRACE":
+        return call_task(outcome.resource, outcome.payload, outcome.timeout_seconds)
+    exchanges: list[Exchange] = []
+    try:
+        return traced_call(
+            call_task, outcome.resource, outcome.payload, outcome.timeout_seconds, exchanges
+        )
+    finally:
+        if exchanges:
+            inspection.http(render(exchanges[-1], request.reveal_secrets))
 
 
 def _run(

@@ -95,6 +95,10 @@ class Inspection:
         except StatesError:
             pass
 
+    def http(self, shown: dict[str, Any]) -> None:
+        """An HTTP Task's raw request and response (TRACE)."""
+        self._data.update(shown)
+
     def left(self, output: Any, assigned: dict[str, Any] | None) -> None:
         """The state succeeded; what its Assign set joins the variables."""
         self.variables.update(assigned or {})
