@@ -22,6 +22,7 @@ from typing import Any
 
 from integrations.http import Exchange
 from scheduler.asl.errors import StatesError
+from scheduler.asl.fanout import map_fanout
 from scheduler.asl.interpreter import enter, fanout_succeeded, handle_error, task_succeeded
 from scheduler.asl.model import AnyState, MapState, ParallelState, StateMachine, TaskState
 from scheduler.asl.outcome import (
@@ -169,6 +170,23 @@ def test_state(request: TestStateRequest, call_task: Call) -> dict[str, Any]:
     return response
 
 
+def _enter(state: AnyState, scope: Scope, request: TestStateRequest, now: float) -> Outcome:
+    """The interpreter's decision; a Map with an ItemReader iterates `mapItemReaderData`."""
+    reader_data = request.configuration.map_item_reader_data
+    if not isinstance(state, MapState) or "ItemReader" not in state.raw:
+        return enter(state, scope, now)
+    if reader_data is None:
+        if request.mock is not None:  # the mock stands in for the items too
+            return map_fanout(state, scope, [])
+        raise ValidationException(
+            f"The Map state '{state.name}' reads its items with an ItemReader: give them in "
+            "stateConfiguration.mapItemReaderData, or mock the state"
+        )
+    if not isinstance(reader_data, list):
+        raise ValidationException("mapItemReaderData must be a JSON array of the items read")
+    return map_fanout(state, scope, reader_data)
+
+
 def _work(
     target: Target,
     scope: Scope,
@@ -179,7 +197,7 @@ def _work(
 ) -> Outcome:
     """Enter the state and do its work (or take the mock): the outcome it leaves with."""
     state = target.state
-    outcome = enter(state, scope, now)
+    outcome = _enter(state, scope, request, now)
     inspection.entered(outcome)
     mock = request.mock
     if isinstance(outcome, InvokeTask):

@@ -66,15 +66,18 @@ def check_error_origin(state: FanState, fanout: FanOut, configuration: StateConf
 
 def mocked_result(
     state: FanState, fanout: FanOut, mock: Mock, configuration: StateConfiguration
-) -> list[Any]:
+) -> Any:
     """The mocked branches' or iterations' result; raises the mocked (or tolerance) error."""
     check_error_origin(state, fanout, configuration)
     if not mock.has_result:
         raise StatesError(mock.error or "", mock.cause)
     result = mock.result
-    if not isinstance(result, list):
+    if isinstance(state, MapState) and "ResultWriter" in state.raw:
+        if not isinstance(result, dict):  # a ResultWriter's Map returns where it wrote
+            raise ValidationException("Mocked result must be a JSON object.")
+    elif not isinstance(result, list):
         raise ValidationException("Mocked result must be an array.")
-    if isinstance(state, ParallelState) and len(result) != len(state.branches):
+    elif isinstance(state, ParallelState) and len(result) != len(state.branches):
         raise ValidationException(
             "Mocked result must contain the same number of items as number of Parallel branches."
         )

@@ -359,3 +359,34 @@ def test_a_map_state_with_a_mock(sfn: Any) -> None:
 def test_a_map_over_a_non_array_fails(sfn: Any) -> None:
     result = run(sfn, {**MAP, "Catch": []}, {"values": "nope"})
     assert (result["status"], result["error"]) == ("FAILED", "States.Runtime")
+
+
+READER_MAP = {"Type": "Map", "End": True,
+              "ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+                             "ReaderConfig": {"InputType": "JSON"},
+                             "Parameters": {"Bucket": "b", "Key": "k"}},
+              "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED",
+                                                    "ExecutionType": "STANDARD"},
+                                "StartAt": "Square", "States": {"Square": {
+                                    "Type": "Pass", "Parameters": {"n.$": "States.MathAdd($, 1)"},
+                                    "End": True}}}}
+
+
+def test_a_map_with_an_item_reader_iterates_the_reader_data(sfn: Any) -> None:
+    result = run(sfn, READER_MAP, {"Bucket": "b", "Key": "k"},
+                 stateConfiguration={"mapItemReaderData": "[1, 4, 9]"})
+    assert json.loads(result["output"]) == [{"n": 2}, {"n": 5}, {"n": 10}]
+    assert error_of(lambda: run(sfn, READER_MAP, {}))[0] == "ValidationException"
+    assert error_of(lambda: run(sfn, READER_MAP, {}, stateConfiguration={
+        "mapItemReaderData": '"a,b\\n1,2"'}))[0] == "ValidationException"
+    mocked = run(sfn, READER_MAP, {}, mock={"result": "[7]"})
+    assert json.loads(mocked["output"]) == [7]
+
+
+def test_a_map_with_a_result_writer_mocks_an_object(sfn: Any) -> None:
+    writer = {**READER_MAP, "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject",
+                                              "Parameters": {"Bucket": "b", "Prefix": "p"}}}
+    result = run(sfn, writer, {}, mock={"result": json.dumps({"ResultWriterDetails": {}})})
+    assert json.loads(result["output"]) == {"ResultWriterDetails": {}}
+    assert error_of(lambda: run(sfn, writer, {}, mock={"result": "[1]"})) == (
+        "ValidationException", "Mocked result must be a JSON object.")
