@@ -156,25 +156,37 @@ def context_object(state: AnyState, request: TestStateRequest, now: float) -> di
     return context
 
 
+@dataclass(frozen=True)
+class _Run:
+    """One TestState run: the state, what was asked, and where inspection data goes."""
+
+    target: Target
+    scope: Scope
+    request: TestStateRequest
+    call_task: Call
+    inspection: Inspection
+    now: float
+
+
 def test_state(request: TestStateRequest, call_task: Call) -> dict[str, Any]:
     """Run the state once; TestState's response members."""
     target = compile_target(request.definition, request.state_name)
-    state = target.state
-    _check_request(state, request)
+    _check_request(target.state, request)
     now = time.time()
-    scope = Scope(request.input, context_object(state, request, now), request.variables)
-    inspection = Inspection(state, scope)
-    response = _run(target, scope, request, call_task, inspection, now)
+    scope = Scope(request.input, context_object(target.state, request, now), request.variables)
+    run = _Run(target, scope, request, call_task, Inspection(target.state, scope), now)
+    response = _respond(run)
     if request.inspection_level in ("DEBUG", "TRACE"):
-        response["inspectionData"] = inspection.data()
+        response["inspectionData"] = run.inspection.data()
     return response
 
 
-def _enter(state: AnyState, scope: Scope, request: TestStateRequest, now: float) -> Outcome:
+def _enter(run: _Run) -> Outcome:
     """The interpreter's decision; a Map with an ItemReader iterates `mapItemReaderData`."""
+    state, scope, request = run.target.state, run.scope, run.request
     reader_data = request.configuration.map_item_reader_data
     if not isinstance(state, MapState) or "ItemReader" not in state.raw:
-        return enter(state, scope, now)
+        return enter(state, scope, run.now)
     if reader_data is None:
         if request.mock is not None:  # the mock stands in for the items too
             return map_fanout(state, scope, [])
@@ -187,96 +199,76 @@ def _enter(state: AnyState, scope: Scope, request: TestStateRequest, now: float)
     return map_fanout(state, scope, reader_data)
 
 
-def _work(
-    target: Target,
-    scope: Scope,
-    request: TestStateRequest,
-    call_task: Call,
-    inspection: Inspection,
-    now: float,
-) -> Outcome:
+def _work(run: _Run) -> Outcome:
     """Enter the state and do its work (or take the mock): the outcome it leaves with."""
-    state = target.state
-    outcome = _enter(state, scope, request, now)
-    inspection.entered(outcome)
-    mock = request.mock
+    state, mock = run.target.state, run.request.mock
+    outcome = _enter(run)
+    run.inspection.entered(outcome)
     if isinstance(outcome, InvokeTask):
         assert isinstance(state, TaskState)
         if mock is None:
-            result = _call(outcome, call_task, request, inspection)
+            result = _call(run, outcome)
         elif mock.has_result:
             check_mock_result(state.resource, mock.result, mock.field_validation_mode)
             result = mock.result
         else:
             raise StatesError(mock.error or "", mock.cause)
-        inspection.result(result)
-        return task_succeeded(state, scope, result)
+        run.inspection.result(result)
+        return task_succeeded(state, run.scope, result)
     if isinstance(outcome, FanOut):
         assert isinstance(state, ParallelState | MapState)
         if mock is not None:
-            results = fanouts.mocked_result(state, outcome, mock, request.configuration)
+            results = fanouts.mocked_result(state, outcome, mock, run.request.configuration)
         else:
-            results = fanouts.run_children(state, outcome, call_task, target.query_language)
-        inspection.result(results)
-        return fanout_succeeded(state, scope, results)
+            language = run.target.query_language
+            results = fanouts.run_children(state, outcome, run.call_task, language)
+        run.inspection.result(results)
+        return fanout_succeeded(state, run.scope, results)
     return outcome
 
 
-def _call(
-    outcome: InvokeTask, call_task: Call, request: TestStateRequest, inspection: Inspection
-) -> Any:
+def _call(run: _Run, outcome: InvokeTask) -> Any:
     """Call the Task's integration; with TRACE, an HTTP Task's request and response."""
-    if request.inspection_level != "TRACE":
-        return call_task(outcome.resource, outcome.payload, outcome.timeout_seconds)
+    task = (outcome.resource, outcome.payload, outcome.timeout_seconds)
+    if run.request.inspection_level != "TRACE":
+        return run.call_task(*task)
     exchanges: list[Exchange] = []
     try:
-        return traced_call(
-            call_task, outcome.resource, outcome.payload, outcome.timeout_seconds, exchanges
-        )
+        return traced_call(run.call_task, *task, exchanges)
     finally:
         if exchanges:
-            inspection.http(render(exchanges[-1], request.reveal_secrets))
+            run.inspection.http(render(exchanges[-1], run.request.reveal_secrets))
 
 
-def _run(
-    target: Target,
-    scope: Scope,
-    request: TestStateRequest,
-    call_task: Call,
-    inspection: Inspection,
-    now: float,
-) -> dict[str, Any]:
+def _respond(run: _Run) -> dict[str, Any]:
+    """Run the state; status, output or error, next state."""
     try:
-        outcome = _work(target, scope, request, call_task, inspection, now)
+        outcome = _work(run)
     except StatesError as error:
-        return _error(target.state, scope, error, request, inspection)
+        return _error(run, error)
     if isinstance(outcome, Advance | WaitUntil):
-        inspection.left(outcome.output, outcome.assigned)
+        run.inspection.left(outcome.output, outcome.assigned)
         return _done("SUCCEEDED", outcome.output, outcome.next)
     if isinstance(outcome, Failure):
         return _drop_none({"status": "FAILED", "error": outcome.error, "cause": outcome.cause})
     raise ValidationException(f"TestState cannot run a {type(outcome).__name__} outcome")
 
 
-def _error(
-    state: AnyState,
-    scope: Scope,
-    error: StatesError,
-    request: TestStateRequest,
-    inspection: Inspection,
-) -> dict[str, Any]:
+def _error(run: _Run, error: StatesError) -> dict[str, Any]:
+    """The state failed: RETRIABLE (a retrier has attempts left), CAUGHT_ERROR or FAILED."""
+    state = run.target.state
     retriers = getattr(state, "retry", ())
-    attempts = [request.configuration.retrier_retry_count] * len(retriers)
-    decision = handle_error(state, scope, error, attempts, random.random)
+    attempts = [run.request.configuration.retrier_retry_count] * len(retriers)
+    decision = handle_error(state, run.scope, error, attempts, random.random)
     if isinstance(decision, Caught):
         catchers = list(getattr(state, "catch", ()))
         index = next(
             i for i, c in enumerate(catchers) if error_matches(c.error_equals, error.error)
         )
-        inspection.caught(index, decision.output, decision.assigned)
+        run.inspection.caught(index, decision.output, decision.assigned)
         response = _done("CAUGHT_ERROR", decision.output, decision.next)
     elif isinstance(decision, RetryAfter):
-        inspection.retried(decision.retrier, decision.delay)
+        run.inspection.retried(decision.retrier, decision.delay)
         response = {"status": "RETRIABLE"}
     else:
         response = {"status": "FAILED"}
