@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import random
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -148,6 +149,8 @@ def context_object(state: AnyState, request: TestStateRequest, now: float) -> di
         "StateMachine": {"Id": MACHINE_ARN, "Name": NAME},
         "State": state_ctx,
     }
+    if isinstance(state, TaskState) and state.resource.endswith(".waitForTaskToken"):
+        context["Task"] = {"Token": f"teststate-{uuid.uuid4()}"}  # nobody will send it back
     for key, value in (request.context or {}).items():
         base = context.get(key)
         context[key] = (

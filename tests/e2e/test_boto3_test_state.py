@@ -390,3 +390,12 @@ def test_a_map_with_a_result_writer_mocks_an_object(sfn: Any) -> None:
     assert json.loads(result["output"]) == {"ResultWriterDetails": {}}
     assert error_of(lambda: run(sfn, writer, {}, mock={"result": "[1]"})) == (
         "ValidationException", "Mocked result must be a JSON object.")
+
+
+def test_a_callback_task_with_a_mock_sees_a_task_token(sfn: Any) -> None:
+    state = {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+             "Parameters": {"QueueUrl": "q", "MessageBody": {"token.$": "$$.Task.Token"}},
+             "End": True}
+    result = run(sfn, state, {}, mock={"result": '{"approved": true}'}, inspectionLevel="DEBUG")
+    assert json.loads(result["output"]) == {"approved": True}
+    assert json.loads(result["inspectionData"]["afterParameters"])["MessageBody"]["token"]
