@@ -20,6 +20,8 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -55,6 +57,20 @@ _BINARY_TYPES = ("image/", "video/", "audio/", "application/octet-stream")
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
+@dataclass
+class Exchange:
+    """One HTTP Task call as TestState's TRACE inspection shows it: the request sent,
+    the same request without what a connection added (its secrets), and the response."""
+
+    request: Request
+    public: Request
+    response: httpx.Response | None = None
+
+
+TRACE: ContextVar[list[Exchange] | None] = ContextVar("stepline_http_trace", default=None)
+"""Set to a list (by TestState) to have this context's HTTP Task calls recorded in it."""
+
+
 def runtime_error(cause: str) -> StatesError:
     return StatesError(ErrorName.RUNTIME, cause)
 
@@ -77,10 +93,23 @@ class HttpInvoke:
         connection = self._connection(payload)
         request = build_request(payload, connection)
         extra = {"User-Agent": f"Stepline|HttpInvoke|{self._region}", "Range": "bytes=0-262144"}
+        exchange = self._traced(payload, request, extra)
         if connection is not None:
             extra.update(auth_headers(connection, self._tokens, self._client, timeout))
         request.headers = _merge_headers(list(request.headers.items()), extra)
-        return send(self._client, request, timeout)
+        return send(self._client, request, timeout, exchange)
+
+    def _traced(
+        self, payload: dict[str, Any], request: Request, extra: dict[str, str]
+    ) -> Exchange | None:
+        """The Exchange recording this call, when TRACE asks for one."""
+        trace = TRACE.get()
+        if trace is None:
+            return None
+        public = build_request(payload, None)
+        public.headers = _merge_headers(list(public.headers.items()), extra)
+        trace.append(Exchange(request, public))
+        return trace[-1]
 
     def _connection(self, payload: dict[str, Any]) -> Connection | None:
         arn = connection_arn(payload)
@@ -271,7 +300,9 @@ def _flatten(key: str, value: Any, array_format: str, pairs: list[tuple[str, str
         pairs.append((key, scalar_text(value)))
 
 
-def send(client: httpx.Client, request: Request, timeout: float) -> dict[str, Any]:
+def send(
+    client: httpx.Client, request: Request, timeout: float, exchange: Exchange | None = None
+) -> dict[str, Any]:
     """Send the request; the task's result, or the StatesError AWS would raise."""
     url = httpx.URL(request.url)
     if request.query:
@@ -289,6 +320,8 @@ def send(client: httpx.Client, request: Request, timeout: float) -> dict[str, An
             "States.Http.Socket",
             f"The request to {url.host} failed: {type(exc).__name__}: {_reason(exc)}",
         ) from None
+    if exchange is not None:
+        exchange.response = response
     result = response_result(response)
     if not 200 <= response.status_code < 300:
         raise StatesError(

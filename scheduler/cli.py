@@ -8,9 +8,9 @@ import json
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from integrations.registry import HandlerLoadError, HandlerRegistry
 from scheduler.asl.parse import DefinitionError
@@ -249,6 +249,62 @@ def command_scheduler(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def command_activity_worker(args: argparse.Namespace) -> int:
+    """`stepline activity-worker`: poll an activity and answer its tasks with a handler."""
+    import logging
+    import signal
+    import threading
+
+    from botocore.exceptions import ClientError
+
+    from integrations.activity_worker import run_activity_worker
+    from integrations.registry import resolve_reference
+
+    try:
+        handler: Callable[[Any], Any] = cast(Any, resolve_reference(args.handler))
+    except HandlerLoadError as exc:
+        raise UsageError(str(exc)) from exc
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    stop = threading.Event()
+
+    def stop_after_this_task(signum: int, frame: object) -> None:
+        if stop.is_set():  # a second signal: stop now
+            raise KeyboardInterrupt
+        print("stepline: stopping after the current task", file=sys.stderr, flush=True)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, stop_after_this_task)
+    signal.signal(signal.SIGINT, stop_after_this_task)
+    try:
+        run_activity_worker(
+            args.activity, handler, endpoint_url=args.endpoint_url, region_name=args.region,
+            worker_name=args.worker_name, heartbeat_seconds=args.heartbeat, stop_event=stop,
+        )
+    except ClientError as exc:
+        print(f"stepline: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _add_activity_worker(commands: Any, common: argparse.ArgumentParser) -> None:
+    worker = commands.add_parser(
+        "activity-worker", parents=[common],
+        help="poll an activity (GetActivityTask) and answer its tasks with a Python function",
+    )
+    worker.add_argument("--activity", required=True, help="the activity's ARN")
+    worker.add_argument("--handler", required=True, metavar="MODULE:FUNCTION",
+                        help="function(input) -> output; a module or a .py path")
+    worker.add_argument("--endpoint-url", default="http://127.0.0.1:8083",
+                        help="the Step Functions API (default: a local stepline server)")
+    worker.add_argument("--region", default=None, help="AWS region (default $AWS_REGION)")
+    worker.add_argument("--worker-name", default=None, help="workerName sent with each poll")
+    worker.add_argument("--heartbeat", type=float, default=None, metavar="SECONDS",
+                        help="send SendTaskHeartbeat this often while the handler runs")
+    worker.set_defaults(func=command_activity_worker)
+
+
 def _add_cluster_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     from workers.app import STEPS_QUEUE, TASKS_QUEUE
 
@@ -326,6 +382,7 @@ def build_parser() -> argparse.ArgumentParser:
     api.add_argument("--port", type=int, default=8083, help="port to listen on")
     api.set_defaults(func=command_api)
     _add_cluster_commands(commands, common)
+    _add_activity_worker(commands, common)
     return parser
 
 

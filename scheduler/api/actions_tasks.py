@@ -9,6 +9,7 @@ from typing import Any
 from scheduler.api.protocol import Action, Context, date
 from scheduler.service import tasks
 from scheduler.service.test_state import test_state as run_test_state
+from scheduler.service.test_state_request import parse_request
 
 
 def send_task_success(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
@@ -40,13 +41,7 @@ def redrive_execution(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_state(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    return run_test_state(
-        body["definition"],
-        body.get("input"),
-        tasks.task_caller(ctx.service.engine),
-        inspection_level=body.get("inspectionLevel", "INFO"),
-        state_name=body.get("stateName"),
-    )
+    return run_test_state(parse_request(body), tasks.task_caller(ctx.service.engine))
 
 
 ACTIONS: dict[str, Action] = {

@@ -66,9 +66,15 @@ def map_items(state: MapState, scope: Scope) -> tuple[list[Any], Scope]:
     return items, inner
 
 
-def map_fanout(state: MapState, scope: Scope) -> FanOut:
-    """One iteration per item, each given its ItemSelector output (or the item itself)."""
-    items, inner = map_items(state, scope)
+def map_fanout(state: MapState, scope: Scope, items: list[Any] | None = None) -> FanOut:
+    """One iteration per item, each given its ItemSelector output (or the item itself).
+
+    `items`, when given, are what an ItemReader read (TestState's `mapItemReaderData`)
+    and stand in for ItemsPath / Items."""
+    if items is None:
+        items, inner = map_items(state, scope)
+    else:
+        inner = scope if state.jsonata is not None else effective_input(state.flow, scope)[1]
     concurrency = _max_concurrency(state, inner)
     inputs = items
     if state.item_selector is not None:

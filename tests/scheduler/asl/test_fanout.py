@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from scheduler.asl.errors import ErrorName, StateRuntimeError
-from scheduler.asl.fanout import failure_tolerated, map_items, tolerance_error
+from scheduler.asl.fanout import failure_tolerated, map_fanout, map_items, tolerance_error
 from scheduler.asl.interpreter import enter
 from scheduler.asl.model import MapState, StateMachine
 from scheduler.asl.outcome import FanOut
@@ -328,3 +328,14 @@ def test_parallel_runs_each_branch_once_on_the_same_input() -> None:
     assert [m.start_at for m in outcome.machines] == ["B0", "B1", "B2", "B3"]
     assert outcome.inputs == [{"x": 1}] * 4
     assert outcome.max_concurrency == 0
+
+
+def test_map_fanout_iterates_the_items_it_is_given_instead_of_items_path() -> None:
+    machine = load_definition({"StartAt": "M", "States": {"M": {
+        "Type": "Map", "ItemsPath": "$.never", "End": True,
+        "ItemSelector": {"v.$": "$$.Map.Item.Value", "tag.$": "$.tag"},
+        "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}}}})
+    state = machine.states["M"]
+    assert isinstance(state, MapState)
+    fanout = map_fanout(state, Scope({"tag": "t"}), [1, 2])
+    assert fanout.inputs == [{"v": 1, "tag": "t"}, {"v": 2, "tag": "t"}]
