@@ -53,7 +53,9 @@ def invoke(request_fields: dict[str, Any]) -> None:
     request = TaskRequest(**request_fields)
     runtime = worker_runtime()
     try:
-        result = runtime.invoker(request.resource, request.payload, request.timeout_seconds)
+        result = runtime.invoker(
+            request.resource, request.payload, request.timeout_seconds, request
+        )
         data: dict[str, Any] = {"result": result, "submitted": request.callback}
     except StatesError as error:
         data = {"error": error.error, "cause": error.cause}

@@ -14,13 +14,26 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Protocol
 
 from scheduler.asl.errors import StatesError
 from scheduler.engine.clock import Clock, SkippingClock
 from scheduler.engine.messages import Kind, Message, TaskRequest
 
-TaskCaller = Callable[[str, Any, float | None], Any]
+
+class TaskCaller(Protocol):
+    """Calls a Task resource (`integrations.invoke.Invoker`); `request` names the Task
+    that calls (integrations that link to their caller, as nested executions do, use it)."""
+
+    def __call__(
+        self,
+        resource: str,
+        payload: Any,
+        timeout_seconds: float | None,
+        request: TaskRequest | None = None,
+        /,
+    ) -> Any: ...
+
 
 
 class InlineDispatcher:
@@ -67,7 +80,9 @@ class InlineDispatcher:
 
     def _call(self, request: TaskRequest) -> None:
         try:
-            result = self.call_task(request.resource, request.payload, request.timeout_seconds)
+            result = self.call_task(
+                request.resource, request.payload, request.timeout_seconds, request
+            )
             data: dict[str, Any] = {"result": result, "submitted": request.callback}
         except StatesError as error:
             data = {"error": error.error, "cause": error.cause}

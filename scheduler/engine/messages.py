@@ -20,6 +20,7 @@ class Kind(StrEnum):
     EXPRESS = "express"  # run a whole Express execution in this one step
     HEARTBEAT = "heartbeat"  # a task's HeartbeatSeconds may have elapsed (or a beat came)
     ACTIVITY_STARTED = "activity_started"  # a worker took an activity task
+    CHILD_ENDED = "child_ended"  # a `.sync` child execution ended (or: look whether it has)
 
 
 @dataclass(frozen=True, slots=True)
