@@ -6,6 +6,7 @@ from typing import Any
 
 from scheduler.asl.errors import StatesError
 from scheduler.engine.messages import Kind, Message, TaskRequest, key_of
+from scheduler.engine.nested import parent_message
 from scheduler.engine.records import ExecutionStatus
 from scheduler.express import run_in_memory
 from workers.app import app
@@ -44,7 +45,10 @@ def run_express(runtime: WorkerRuntime, message: Message) -> None:
         runtime.store.forget(key_of(message))
         return
     final, events = run_in_memory(record, runtime.invoker, runtime.engine.settings)
-    runtime.store.finish_express(final, events, key_of(message))
+    if runtime.store.finish_express(final, events, key_of(message)):
+        resume = parent_message(record)  # a `.sync` child: its parent's Task ends now
+        if resume is not None:
+            runtime.dispatcher.send(resume)
 
 
 @app.task(name="stepline.invoke")  # type: ignore[untyped-decorator]

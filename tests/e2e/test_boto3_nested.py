@@ -97,6 +97,13 @@ def test_wait_for_task_token_ends_with_the_token_the_child_sends_back(sfn: Any) 
     assert "TaskSubmitted" in history_types(sfn, done["executionArn"])
 
 
+def test_an_express_child_ends_its_sync_task_as_soon_as_it_ends(sfn: Any) -> None:
+    child = machine(sfn, DOUBLE_CHILD, "EXPRESS")
+    done = run(sfn, parent(sfn, f"{START}.sync:2", child), {"n": 1})
+    assert done["status"] == "SUCCEEDED"
+    assert json.loads(done["output"])["Output"] == {"n": 2}
+
+
 def test_a_failing_child_fails_the_sync_task_with_its_error_in_the_cause(sfn: Any) -> None:
     child = machine(sfn, definition(No={"Type": "Fail", "Error": "Bad", "Cause": "why"}))
     done = run(sfn, parent(sfn, f"{START}.sync", child), {})
