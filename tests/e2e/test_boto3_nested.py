@@ -7,6 +7,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+from botocore.exceptions import ClientError
+
 from tests.e2e.conftest import definition, wait_until
 from tests.e2e.test_boto3_executions import finished, machine
 from tests.e2e.test_boto3_tasks import history_types
@@ -102,6 +105,15 @@ def test_an_express_child_ends_its_sync_task_as_soon_as_it_ends(sfn: Any) -> Non
     done = run(sfn, parent(sfn, f"{START}.sync:2", child), {"n": 1})
     assert done["status"] == "SUCCEEDED"
     assert json.loads(done["output"])["Output"] == {"n": 2}
+
+
+def test_an_express_parent_cannot_wait_for_a_child(sfn: Any) -> None:
+    task = {"Type": "Task", "Resource": f"{START}.sync", "End": True,
+            "Parameters": {"StateMachineArn": machine(sfn, DOUBLE_CHILD)}}
+    with pytest.raises(ClientError) as refused:
+        machine(sfn, definition(Start=task), "EXPRESS")
+    assert refused.value.response["Error"]["Code"] == "InvalidDefinition"
+    assert "does not support '.sync'" in refused.value.response["Error"]["Message"]
 
 
 def test_a_failing_child_fails_the_sync_task_with_its_error_in_the_cause(sfn: Any) -> None:
