@@ -21,10 +21,14 @@ from integrations.patterns import unsupported_pattern
 from integrations.registry import HandlerRegistry
 from integrations.resources import invoke_function_name, lambda_function_name
 from integrations.settings import IntegrationSettings, cached, load_from_config
+from integrations.states import STATES, no_service
 from scheduler.arns import Account
 from scheduler.asl.errors import StatesError
+from scheduler.engine.messages import TaskRequest
 
 Integration = Callable[[str, Any, float | None], Any]
+CallerIntegration = Callable[[str, Any, float | None, TaskRequest | None], Any]
+"""An integration that is also told which Task calls it (None outside an execution)."""
 
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 
@@ -42,29 +46,47 @@ class Invoker:
         None loads them from the config file and environment when one is first used."""
         self.handlers = handlers or HandlerRegistry()
         self.account = account or Account()
-        self._integrations: list[tuple[str, Integration]] = []
+        self._integrations: list[tuple[str, CallerIntegration]] = []
         self.add(LAMBDA_INVOKE, self._lambda_invoke)
+        self.add_with_caller(STATES, no_service)  # until `register_nested` wires the service
         source = load_from_config if integrations is None else lambda: integrations
-        register_builtins(self, cached(source), self.account.region)
+        self.builtins = register_builtins(self, cached(source), self.account.region)
 
     def configure(self, integrations: IntegrationSettings) -> None:
         """Use these endpoints and connections for the built-in HTTP and AWS integrations."""
-        register_builtins(self, cached(lambda: integrations), self.account.region)
+        self.builtins = register_builtins(self, cached(lambda: integrations), self.account.region)
 
     def add(self, prefix: str, integration: Integration) -> None:
         """Route resources starting with `prefix` to `integration` (longest prefix wins).
 
         Adding a prefix that is already routed replaces its integration, built-ins included.
         """
+        self.add_with_caller(
+            prefix, lambda resource, payload, timeout, _caller: integration(
+                resource, payload, timeout
+            )
+        )
+
+    def add_with_caller(self, prefix: str, integration: CallerIntegration) -> None:
+        """`add`, for an integration that also needs the calling Task's request (its
+        execution, run and step: nested executions link the child to the Task)."""
         self._integrations = [item for item in self._integrations if item[0] != prefix]
         self._integrations.append((prefix, integration))
         self._integrations.sort(key=lambda item: len(item[0]), reverse=True)
 
-    def __call__(self, resource: str, payload: Any, timeout_seconds: float | None) -> Any:
-        """Call `resource` with `payload`. Raises StatesError as the task's failure."""
+    def __call__(
+        self,
+        resource: str,
+        payload: Any,
+        timeout_seconds: float | None,
+        request: TaskRequest | None = None,
+        /,
+    ) -> Any:
+        """Call `resource` with `payload` for the Task `request` names (None: outside an
+        execution, as TestState calls). Raises StatesError as the task's failure."""
         for prefix, integration in self._integrations:
             if resource.startswith(prefix):
-                return integration(resource, payload, timeout_seconds)
+                return integration(resource, payload, timeout_seconds, request)
         return self._local(resource, payload, timeout_seconds)
 
     def _local(self, resource: str, payload: Any, timeout_seconds: float | None) -> Any:

@@ -7,18 +7,15 @@ execution RUNNING, its message is re-sent, and the execution runs again from the
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
 
 from scheduler.engine.clock import Clock, SystemClock
 from scheduler.engine.engine import Engine
 from scheduler.engine.inline import InlineDispatcher
 from scheduler.engine.memory_store import MemoryStore
+from scheduler.engine.messages import TaskCaller
 from scheduler.engine.records import Event, ExecutionRecord, ExecutionStatus
 from scheduler.engine.settings import EngineSettings
-
-TaskCaller = Callable[[str, Any, float | None], Any]
 
 
 def run_in_memory(

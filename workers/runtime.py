@@ -6,9 +6,11 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass, replace
+from typing import Any
 
 from integrations.invoke import Invoker
 from integrations.registry import HandlerRegistry
+from integrations.states import ServiceSource, register_nested
 from scheduler.arns import Account
 from scheduler.config import Settings, load_settings
 from scheduler.engine.engine import Engine
@@ -59,7 +61,38 @@ def build_runtime(
     invoker = Invoker(
         handlers, Account(settings.region, settings.account), settings.integration_settings()
     )
-    return WorkerRuntime(settings, store, dispatcher, engine, invoker)
+    runtime = WorkerRuntime(settings, store, dispatcher, engine, invoker)
+    register_nested(invoker, _service_source(runtime))
+    return runtime
+
+
+def _service_source(runtime: WorkerRuntime) -> ServiceSource:
+    """The Step Functions service over this runtime's Redis, built when a nested
+    execution first needs it (state machines are read from the registry in Redis)."""
+    lock = threading.Lock()
+    built: list[Any] = []
+
+    def service() -> Any:
+        with lock:
+            if not built:
+                # late: scheduler.service.engine_redis imports this module
+                from scheduler.service import build_service
+                from scheduler.service.engine_redis import RedisEngine
+
+                settings = runtime.settings
+                engine = RedisEngine(runtime, track_ends=False)
+                built.append(
+                    build_service(
+                        engine,
+                        engine.registry_kv(),
+                        account=Account(settings.region, settings.account),
+                        max_payload_bytes=settings.max_payload_bytes,
+                        unknown_fields_are_errors=settings.unknown_fields != "warn",
+                    )
+                )
+            return built[0]
+
+    return service
 
 
 _lock = threading.Lock()

@@ -7,6 +7,7 @@ from functools import partial
 from typing import Any
 
 from scheduler.engine.messages import Kind, Message, TaskRequest, call_task, key_of
+from scheduler.engine.nested import parent_message
 from scheduler.engine.records import ExecutionStatus
 from scheduler.express import run_in_memory
 from workers.app import app
@@ -48,7 +49,10 @@ def run_express(runtime: WorkerRuntime, message: Message) -> None:
         return
     final, events = run_in_memory(record, runtime.invoker, runtime.engine.settings)
     forget_after = runtime.engine.forget_after(final)
-    runtime.store.finish_express(final, events, key_of(message), forget_after)
+    if runtime.store.finish_express(final, events, key_of(message), forget_after):
+        resume = parent_message(record)  # a `.sync` child: its parent's Task ends now
+        if resume is not None:
+            runtime.dispatcher.send(resume)
 
 
 @app.task(name="stepline.invoke")  # type: ignore[untyped-decorator]

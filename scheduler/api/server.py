@@ -31,7 +31,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import uvicorn
 
+from integrations.invoke import Invoker
 from integrations.registry import HandlerRegistry
+from integrations.states import register_nested
 from scheduler.api.app import create_app
 from scheduler.api.metrics import Metrics
 from scheduler.arns import Account
@@ -67,6 +69,8 @@ class Backend:
     engine: ExecutionEngine
     kv: KeyValue
     description: str
+    invokers: list[Invoker] = field(default_factory=list)
+    """Invokers in this process whose nested executions (`states:*`) the service runs."""
     starts: list[Callable[[], None]] = field(default_factory=list)
     """Called in order by `start`."""
     stops: list[Callable[[], None]] = field(default_factory=list)
@@ -91,7 +95,9 @@ def embedded_backend(settings: Settings, handlers: HandlerRegistry) -> Backend:
         settings=settings.engine_settings(),
         integrations=settings.integration_settings(),
     )
-    return Backend(engine, MemoryKV(), "embedded engine", [engine.start], [engine.close])
+    return Backend(
+        engine, MemoryKV(), "embedded engine", [engine.invoker], [engine.start], [engine.close]
+    )
 
 
 def cluster_backend(
@@ -181,6 +187,8 @@ def serve(
         unknown_fields_are_errors=settings.unknown_fields != "warn",
         express_history=settings.express_history,
     )
+    for invoker in backend.invokers:
+        register_nested(invoker, lambda: service)
     metrics = Metrics()
     backend.engine.subscribe(metrics.execution_ended)
     app = create_app(

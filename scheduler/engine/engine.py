@@ -35,7 +35,7 @@ from scheduler.asl.outcome import (
     WaitUntil,
 )
 from scheduler.asl.scope import Scope
-from scheduler.engine import events, lifecycle, map_runs
+from scheduler.engine import events, lifecycle, map_runs, nested
 from scheduler.engine.children import announce_iteration, report_to_parent, start_children
 from scheduler.engine.clock import Clock, SystemClock
 from scheduler.engine.context import context_object
@@ -95,8 +95,10 @@ class Engine:
         input_value: Any,
         role_arn: str = "",
         type_: StateMachineType = StateMachineType.STANDARD,
+        parent_token: str | None = None,
     ) -> ExecutionRecord | None:
         """Create and start an execution; None when one with this ARN already exists.
+        `parent_token`: a `.sync` child's parent Task, resumed when the child ends.
 
         Raises DefinitionError for an invalid definition and InvalidExecutionInput for an
         input over the payload limit; nothing is stored in either case.
@@ -118,6 +120,7 @@ class Engine:
             start_date=now,
             type=type_,
             role_arn=role_arn,
+            parent_token=parent_token,
         )
         step = Step(self.store, record, now)
         step.writes.forget_after = self.forget_after(record)
@@ -248,6 +251,10 @@ class Engine:
         for observer in self.observers:
             observer(step.writes)
         self._deliver(step.writes, calls)
+        if step.writes.end is not None:
+            resume = nested.parent_message(step.record)
+            if resume is not None:
+                self.dispatcher.send(resume)
         if produced:
             self.dispatcher.send_many(produced)
 
@@ -284,8 +291,14 @@ class Engine:
         info = self.machines.resource(state.resource)
         data = message.data or {}
         if data.get("submitted") and "error" not in data:
-            # A `.waitForTaskToken` call went out; the task ends with its token.
-            step.event(run, *events.task_submitted(info, data.get("result")))
+            # A `.waitForTaskToken` call went out (the task ends with its token), or a
+            # `.sync` child started (the task ends with the child).
+            result = data.get("result")
+            step.event(run, *events.task_submitted(info, result))
+            run.pending = {**(run.pending or {}), "submitted": True}
+            if nested.waits_for_child(state.resource) and isinstance(result, dict):
+                run.pending["child"] = result.get("ExecutionArn")
+                self._poll_child(step, run)
             step.save(run)
             return
         if "error" in data:
@@ -310,6 +323,33 @@ class Engine:
             return
         if self._leave(step, run, state, outcome):
             self._run_states(step, machine, run, entering=True)
+
+    def _on_child_ended(
+        self, step: Step, machine: StateMachine, run: Run, message: Message
+    ) -> None:
+        """A `.sync` child ended (or the poll timer asks whether it has): end the Task."""
+        state = machine.states[run.state]
+        assert isinstance(state, TaskState)
+        pending = run.pending or {}
+        child_arn = (message.data or {}).get("child") or pending.get("child")
+        child = self.store.get_execution(child_arn) if child_arn else None
+        if child is None or child.status == ExecutionStatus.RUNNING:
+            if child is not None and pending.get("child") == child_arn:
+                self._poll_child(step, run)
+            return
+        if not pending.get("submitted"):
+            # The child ended before its start was recorded: record the start first.
+            info = self.machines.resource(state.resource)
+            step.event(run, *events.task_submitted(info, nested.start_response(child)))
+        outcome = nested.task_outcome(child, state.resource)
+        done = Message(step.record.arn, run.id, run.seq, Kind.TASK_DONE, outcome)
+        self._on_task_done(step, machine, run, done)
+
+    def _poll_child(self, step: Step, run: Run) -> None:
+        due = step.now + nested.POLL_SECONDS * self.settings.time_scale
+        step.writes.timers.append(
+            (due, Message(step.record.arn, run.id, run.seq, Kind.CHILD_ENDED))
+        )
 
     def _on_timeout(self, step: Step, machine: StateMachine, run: Run, message: Message) -> None:
         state = machine.states[run.state]
@@ -532,7 +572,7 @@ class Engine:
                     outcome.payload,
                     state.name,
                     outcome.timeout_seconds,
-                    is_callback(state.resource),
+                    is_callback(state.resource) or nested.waits_for_child(state.resource),
                 )
             )
         if outcome.heartbeat_seconds is not None:
@@ -691,4 +731,5 @@ _HANDLERS: dict[Kind, Callable[[Engine, Step, StateMachine, Run, Message], None]
     Kind.JOIN: Engine._on_join,
     Kind.HEARTBEAT: Engine._on_heartbeat,
     Kind.ACTIVITY_STARTED: Engine._on_activity_started,
+    Kind.CHILD_ENDED: Engine._on_child_ended,
 }

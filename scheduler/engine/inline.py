@@ -14,12 +14,9 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 from scheduler.engine.clock import Clock, SkippingClock
-from scheduler.engine.messages import Kind, Message, TaskRequest, call_task
-
-TaskCaller = Callable[[str, Any, float | None], Any]
+from scheduler.engine.messages import Kind, Message, TaskCaller, TaskRequest, call_task
 
 
 class InlineDispatcher:

@@ -41,6 +41,7 @@ def stop_execution(
     if cause is not None:
         details["cause"] = cause
     root = engine.store.load_run(arn, ROOT_RUN)
+    children = running_children(engine, arn)
     previous = root.last_event_id if root is not None else 0
     step.event(None, "ExecutionAborted", details, previous=previous)
     end = ExecutionEnd(ExecutionStatus.ABORTED, step.now, None, error, cause)
@@ -53,7 +54,18 @@ def stop_execution(
         step.writes.keep_root = True
     apply_end(record, end)
     engine.commit(step)
+    for child in children:  # AWS stops the `.sync` children of a stopped execution
+        engine.stop_execution(child)
     return record
+
+
+def running_children(engine: Engine, arn: str) -> list[str]:
+    """The child executions that Tasks of execution `arn` run with `.sync` (and wait for)."""
+    return [
+        str(run.pending["child"])
+        for run in engine.store.load_runs(arn)
+        if run.status == RunStatus.TASK and run.pending and run.pending.get("child")
+    ]
 
 
 def redrive_status(record: ExecutionRecord) -> str:

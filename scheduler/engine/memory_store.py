@@ -86,6 +86,10 @@ class MemoryStore:
         runs = self._runs.get(execution_arn)
         return None if runs is None else runs.get(run_id)
 
+    def load_runs(self, execution_arn: str) -> list[Run]:
+        with self._lock:
+            return list(self._runs.get(execution_arn, {}).values())
+
     def load_fanout(self, execution_arn: str, run_id: str) -> Fanout | None:
         fanouts = self._fanouts.get(execution_arn)
         return None if fanouts is None else fanouts.get(run_id)

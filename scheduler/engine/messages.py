@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from scheduler.asl.errors import StatesError
 
@@ -23,6 +22,7 @@ class Kind(StrEnum):
     EXPRESS = "express"  # run a whole Express execution in this one step
     HEARTBEAT = "heartbeat"  # a task's HeartbeatSeconds may have elapsed (or a beat came)
     ACTIVITY_STARTED = "activity_started"  # a worker took an activity task
+    CHILD_ENDED = "child_ended"  # a `.sync` child execution ended (or: look whether it has)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,15 +51,27 @@ class TaskRequest:
     """`.waitForTaskToken`: the call only submits the task; a token ends it."""
 
 
-def call_task(
-    call: Callable[[str, Any, float | None], Any], request: TaskRequest
-) -> Message:
+class TaskCaller(Protocol):
+    """Calls a Task resource (`integrations.invoke.Invoker`); `request` names the Task
+    that calls (integrations that link to their caller, as nested executions do, use it)."""
+
+    def __call__(
+        self,
+        resource: str,
+        payload: Any,
+        timeout_seconds: float | None,
+        request: TaskRequest | None = None,
+        /,
+    ) -> Any: ...
+
+
+def call_task(call: TaskCaller, request: TaskRequest) -> Message:
     """Call a task resource; its outcome as the TASK_DONE message the engine applies.
 
     A StatesError is the task's failure as raised; any other exception is an integration
     bug, reported as States.TaskFailed naming it (never lost, never a crash)."""
     try:
-        result = call(request.resource, request.payload, request.timeout_seconds)
+        result = call(request.resource, request.payload, request.timeout_seconds, request)
         data: dict[str, Any] = {"result": result, "submitted": request.callback}
     except StatesError as error:
         data = {"error": error.error, "cause": error.cause}

@@ -64,6 +64,8 @@ class ExecutionRecord:
     role_arn: str = ""
     redrive_count: int = 0
     transitions: int = 0
+    parent_token: str | None = None
+    """A `.sync` child: the task token of the parent's Task that waits for its end."""
 
 
 @dataclass(slots=True)

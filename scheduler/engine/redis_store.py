@@ -166,6 +166,7 @@ def _record_json(record: ExecutionRecord, definition_id: str) -> str:
             "type": record.type.value,
             "role_arn": record.role_arn,
             "redrive_count": record.redrive_count,
+            "parent_token": record.parent_token,
         }
     )
 
@@ -312,6 +313,7 @@ class RedisStore:
             type=StateMachineType(data["type"]),
             role_arn=data["role_arn"],
             redrive_count=data["redrive_count"],
+            parent_token=data.get("parent_token"),
             status=ExecutionStatus(fields["status"]),
             transitions=int(fields.get("transitions", 0)),
         )
@@ -373,6 +375,10 @@ class RedisStore:
     def load_run(self, execution_arn: str, run_id: str) -> Run | None:
         stored = self.client.hget(self._x(execution_arn) + "runs", run_id)
         return _run_from(str(stored)) if stored else None
+
+    def load_runs(self, execution_arn: str) -> list[Run]:
+        stored = self.client.hvals(self._x(execution_arn) + "runs")
+        return [_run_from(str(text)) for text in stored]
 
     def load_fanout(self, execution_arn: str, run_id: str) -> Fanout | None:
         pipe = self.client.pipeline(transaction=False)

@@ -125,6 +125,9 @@ class Store(Protocol):
     def load_run(self, execution_arn: str, run_id: str) -> Run | None:
         """A run of a running execution, or None when it ended or never existed."""
 
+    def load_runs(self, execution_arn: str) -> list[Run]:
+        """Every run of a running execution (StopExecution looks for `.sync` children)."""
+
     def load_fanout(self, execution_arn: str, run_id: str) -> Fanout | None:
         """The fan-out a run waits on, or None."""
 

@@ -69,8 +69,11 @@ class _EndsPubSub(redis.client.PubSub):
 class RedisEngine:
     """The distributed engine as the service uses it (`ExecutionEngine`)."""
 
-    def __init__(self, runtime: WorkerRuntime) -> None:
+    def __init__(self, runtime: WorkerRuntime, *, track_ends: bool = True) -> None:
+        """`track_ends`: remember the executions started here to tell subscribers of their
+        ends (False in workers, which start nested executions and have no subscribers)."""
         self.runtime = runtime
+        self._track_ends = track_ends
         self.engine = runtime.engine
         self.store = runtime.store
         self.settings = runtime.engine.settings
@@ -152,10 +155,12 @@ class RedisEngine:
         input_value: Any,
         role_arn: str,
         type_: StateMachineType,
+        parent_token: str | None = None,
     ) -> ExecutionRecord | None:
         with self._lock:  # before the start: a fast execution may end before it returns
-            tracked = arn not in self._ours
-            self._ours.add(arn)
+            tracked = self._track_ends and arn not in self._ours
+            if tracked:
+                self._ours.add(arn)
         record = None
         try:
             record = self.engine.start_execution(
@@ -166,6 +171,7 @@ class RedisEngine:
                 input_value=input_value,
                 role_arn=role_arn,
                 type_=type_,
+                parent_token=parent_token,
             )
         finally:
             if record is None and tracked:

@@ -53,8 +53,10 @@ class ExecutionEngine(Protocol):
         input_value: Any,
         role_arn: str,
         type_: StateMachineType,
+        parent_token: str | None = None,
     ) -> ExecutionRecord | None:
-        """Start an execution; None when one with this ARN exists (Engine.start_execution)."""
+        """Start an execution; None when one with this ARN exists (Engine.start_execution;
+        `parent_token`: the `.sync` Task of a parent execution that waits for this one)."""
 
     def stop_execution(
         self, arn: str, error: str | None, cause: str | None
@@ -108,6 +110,7 @@ class EmbeddedEngine:
             handlers, settings=settings, clock=clock, integrations=integrations
         )
         self.settings = runtime.settings
+        self.invoker = runtime.invoker
         self.clock = runtime.clock
         self.account = runtime.account
         self.store = runtime.store
@@ -178,6 +181,7 @@ class EmbeddedEngine:
         input_value: Any,
         role_arn: str,
         type_: StateMachineType,
+        parent_token: str | None = None,
     ) -> ExecutionRecord | None:
         def start() -> ExecutionRecord | None:
             record = self.engine.start_execution(
@@ -188,6 +192,7 @@ class EmbeddedEngine:
                 input_value=input_value,
                 role_arn=role_arn,
                 type_=type_,
+                parent_token=parent_token,
             )
             return copy.copy(record)
 

@@ -122,8 +122,10 @@ class Executions:
         trace_header: str | None = None,
         *,
         sync: bool = False,
+        parent_token: str | None = None,
     ) -> Started:
-        """StartExecution (or, with `sync`, the start of StartSyncExecution)."""
+        """StartExecution (or, with `sync`, the start of StartSyncExecution); `parent_token`:
+        the `.sync` Task of a parent execution that waits for this one to end."""
         target = self._target(machine_arn)
         type_ = StateMachineType(target.config.type)
         if sync and type_ != StateMachineType.EXPRESS:
@@ -155,6 +157,7 @@ class Executions:
                 input_value=value,
                 role_arn=target.config.role_arn,
                 type_=type_,
+                parent_token=parent_token,
             )
         except EngineInputError as exc:
             raise InvalidExecutionInput(f"Invalid State Machine Execution Input: '{exc}'") from exc

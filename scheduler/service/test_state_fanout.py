@@ -144,5 +144,10 @@ def _run_one(definition: str, value: Any, call_task: Call) -> ExecutionRecord:
         type=StateMachineType.EXPRESS,
         role_arn=ROLE,
     )
-    final, _ = run_in_memory(record, call_task, EngineSettings(), SkippingClock())
+    def caller(
+        resource: str, payload: Any, timeout: float | None, request: Any = None, /
+    ) -> Any:
+        return call_task(resource, payload, timeout)
+
+    final, _ = run_in_memory(record, caller, EngineSettings(), SkippingClock())
     return final
