@@ -1,0 +1,230 @@
+"""A Distributed Map reading its items from S3 (ItemReader) and writing its results there
+(ResultWriter), on the embedded engine, with moto's server standing in for S3."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+import pytest
+
+from integrations.invoke import Invoker
+from integrations.settings import IntegrationSettings
+from scheduler.asl.errors import StatesError
+from scheduler.engine.records import ExecutionRecord, ExecutionStatus
+from scheduler.runtime import EmbeddedRuntime
+
+STATES = "arn:aws:states:::"
+DISTRIBUTED = {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
+
+
+@pytest.fixture
+def s3(moto_url: str) -> Any:
+    return boto3.client("s3", endpoint_url=moto_url, region_name="us-east-1")
+
+
+@pytest.fixture
+def bucket(s3: Any) -> str:
+    name = f"items-{uuid.uuid4().hex[:10]}"
+    s3.create_bucket(Bucket=name)
+    return name
+
+
+@pytest.fixture
+def run(
+    runtime_for: Callable[[IntegrationSettings], EmbeddedRuntime], moto_url: str
+) -> Callable[..., tuple[ExecutionRecord, list[dict[str, Any]]]]:
+    runtime = runtime_for(IntegrationSettings(aws_endpoint_url=moto_url))
+
+    def execute(definition: dict[str, Any], value: Any) -> tuple[ExecutionRecord, list[Any]]:
+        record = runtime.run(definition, value, timeout=30)
+        return record, runtime.history(record)
+
+    return execute
+
+
+def map_machine(
+    processor_states: dict[str, Any] | None = None, **fields: Any
+) -> dict[str, Any]:
+    processor = {
+        "ProcessorConfig": DISTRIBUTED,
+        "StartAt": "Item",
+        "States": processor_states or {"Item": {"Type": "Pass", "End": True}},
+    }
+    body = {"Type": "Map", "End": True, "ItemProcessor": processor, **fields}
+    return {"StartAt": "Fan", "States": {"Fan": body}}
+
+
+def get_object(input_type: str, **config: Any) -> dict[str, Any]:
+    return {
+        "Resource": STATES + "s3:getObject",
+        "Parameters": {"Bucket.$": "$.bucket", "Key.$": "$.key"},
+        "ReaderConfig": {"InputType": input_type, **config},
+    }
+
+
+def test_a_csv_object_is_read_row_by_row(run: Any, s3: Any, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="people.csv", Body=b"name,age\nann,31\nbob,42\n")
+    machine = map_machine(ItemReader=get_object("CSV", CSVHeaderLocation="FIRST_ROW"))
+    record, history = run(machine, {"bucket": bucket, "key": "people.csv"})
+    assert record.status == ExecutionStatus.SUCCEEDED, record.cause
+    assert record.output == [{"name": "ann", "age": "31"}, {"name": "bob", "age": "42"}]
+    assert [event["type"] for event in history][2:5] == [
+        "MapStateStarted",
+        "MapRunStarted",
+        "MapRunSucceeded",
+    ]
+
+
+def test_jsonl_items_are_batched(run: Any, s3: Any, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="events.jsonl", Body=b'{"n": 1}\n{"n": 2}\n{"n": 3}\n')
+    machine = map_machine(
+        ItemReader=get_object("JSONL"),
+        ItemBatcher={"MaxItemsPerBatch": 2, "BatchInput": {"source.$": "$.key"}},
+    )
+    record, _ = run(machine, {"bucket": bucket, "key": "events.jsonl"})
+    assert record.status == ExecutionStatus.SUCCEEDED, record.cause
+    assert record.output == [
+        {"BatchInput": {"source": "events.jsonl"}, "Items": [{"n": 1}, {"n": 2}]},
+        {"BatchInput": {"source": "events.jsonl"}, "Items": [{"n": 3}]},
+    ]
+
+
+def test_listed_objects_are_the_items(run: Any, s3: Any, bucket: str) -> None:
+    for key in ("in/a.txt", "in/b.txt", "other/c.txt"):
+        s3.put_object(Bucket=bucket, Key=key, Body=b"hello")
+    reader = {
+        "Resource": STATES + "s3:listObjectsV2",
+        "Parameters": {"Bucket.$": "$.bucket", "Prefix": "in/"},
+    }
+    record, _ = run(map_machine(ItemReader=reader), {"bucket": bucket})
+    assert record.status == ExecutionStatus.SUCCEEDED, record.cause
+    assert [item["Key"] for item in record.output] == ["in/a.txt", "in/b.txt"]
+    first = record.output[0]
+    assert sorted(first) == ["Etag", "Key", "LastModified", "Size", "StorageClass"]
+    assert first["Size"] == 5 and isinstance(first["LastModified"], int)
+
+
+def read_failure(run: Any, machine: dict[str, Any], value: Any) -> ExecutionRecord:
+    record, history = run(machine, value)
+    assert record.status == ExecutionStatus.FAILED
+    assert record.error == "States.ItemReaderFailed"
+    types = [event["type"] for event in history]
+    assert types[-3:] == ["MapRunFailed", "MapStateFailed", "ExecutionFailed"]
+    failed = history[-3]["mapRunFailedEventDetails"]
+    assert failed == {"error": "States.ItemReaderFailed", "cause": record.cause}
+    return record
+
+
+def test_a_missing_object_fails_the_map_run_naming_state_and_s3_error(
+    run: Any, bucket: str
+) -> None:
+    machine = map_machine(ItemReader=get_object("JSON"))
+    record = read_failure(run, machine, {"bucket": bucket, "key": "absent.json"})
+    assert str(record.cause).startswith("The state 'Fan' could not read its items: ")
+    assert "S3.NoSuchKeyException" in str(record.cause)
+
+
+def test_a_body_that_is_not_json_fails_naming_the_state(
+    run: Any, s3: Any, bucket: str
+) -> None:
+    s3.put_object(Bucket=bucket, Key="bad.json", Body=b"<html>not json</html>")
+    machine = map_machine(ItemReader=get_object("JSON"))
+    record = read_failure(run, machine, {"bucket": bucket, "key": "bad.json"})
+    assert "The ItemReader of state 'Fan' could not parse the object as JSON" in str(
+        record.cause
+    )
+
+
+def test_a_csv_row_with_broken_quoting_fails_naming_state_and_line(
+    run: Any, s3: Any, bucket: str
+) -> None:
+    s3.put_object(Bucket=bucket, Key="bad.csv", Body=b'a,b\n1,2\n3,"4"x\n')
+    machine = map_machine(ItemReader=get_object("CSV", CSVHeaderLocation="FIRST_ROW"))
+    record = read_failure(run, machine, {"bucket": bucket, "key": "bad.csv"})
+    assert "state 'Fan'" in str(record.cause) and "line 3" in str(record.cause)
+
+
+def test_a_huge_max_items_reads_everything_as_aws_does(
+    run: Any, s3: Any, bucket: str
+) -> None:
+    s3.put_object(Bucket=bucket, Key="few.json", Body=b"[1, 2, 3]")
+    machine = map_machine(ItemReader=get_object("JSON", MaxItemsPath="$.max"))
+    record, _ = run(machine, {"bucket": bucket, "key": "few.json", "max": 10**12})
+    assert record.status == ExecutionStatus.SUCCEEDED and record.output == [1, 2, 3]
+
+
+def test_a_reader_failure_can_be_caught(run: Any, bucket: str) -> None:
+    machine = map_machine(ItemReader=get_object("JSON"))
+    fan = machine["States"]["Fan"]
+    fan["Catch"] = [{"ErrorEquals": ["States.ItemReaderFailed"], "Next": "Fallback"}]
+    machine["States"]["Fallback"] = {"Type": "Pass", "Result": "fallback", "End": True}
+    record, _ = run(machine, {"bucket": bucket, "key": "absent.json"})
+    assert record.status == ExecutionStatus.SUCCEEDED and record.output == "fallback"
+
+
+def test_results_are_written_as_aws_lays_them_out(run: Any, s3: Any, bucket: str) -> None:
+    fail_odd = {
+        "Odd": {
+            "Type": "Choice",
+            "Choices": [{"Variable": "$.n", "NumericEquals": 2, "Next": "Boom"}],
+            "Default": "Done",
+        },
+        "Boom": {"Type": "Fail", "Error": "Odd", "Cause": "two"},
+        "Done": {"Type": "Pass", "End": True},
+    }
+    machine = map_machine(
+        fail_odd,
+        ItemsPath="$.items",
+        ToleratedFailureCount=1,
+        ResultWriter={
+            "Resource": STATES + "s3:putObject",
+            "Parameters": {"Bucket.$": "$.bucket", "Prefix": "runs"},
+        },
+    )
+    machine["States"]["Fan"]["ItemProcessor"]["StartAt"] = "Odd"
+    value = {"bucket": bucket, "items": [{"n": 1}, {"n": 2}, {"n": 3}]}
+    record, _ = run(machine, value)
+    assert record.status == ExecutionStatus.SUCCEEDED, record.cause
+    details = record.output["ResultWriterDetails"]
+    map_run_id = record.output["MapRunArn"].rsplit(":", 1)[1]
+    assert details == {"Bucket": bucket, "Key": f"runs/{map_run_id}/manifest.json"}
+
+    def read(key: str) -> Any:
+        return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+
+    manifest = read(details["Key"])
+    assert manifest["MapRunArn"] == record.output["MapRunArn"]
+    succeeded = read(manifest["ResultFiles"]["SUCCEEDED"][0]["Key"])
+    failed = read(manifest["ResultFiles"]["FAILED"][0]["Key"])
+    assert [json.loads(entry["Output"]) for entry in succeeded] == [{"n": 1}, {"n": 3}]
+    assert [(entry["Error"], entry["Cause"], entry["Input"]) for entry in failed] == [
+        ("Odd", "two", '{"n":2}')
+    ]
+
+
+def test_writing_to_a_missing_bucket_fails_with_result_writer_failed(run: Any) -> None:
+    machine = map_machine(
+        ResultWriter={
+            "Resource": STATES + "s3:putObject",
+            "Parameters": {"Bucket": f"absent-{uuid.uuid4().hex[:8]}", "Prefix": "p"},
+        }
+    )
+    record, history = run(machine, [1, 2])
+    assert record.status == ExecutionStatus.FAILED
+    assert record.error == "States.ResultWriterFailed"
+    assert "The state 'Fan' could not write its results" in str(record.cause)
+    assert "S3.NoSuchBucketException" in str(record.cause)
+    types = [event["type"] for event in history]
+    assert types[-3:] == ["MapRunFailed", "MapStateFailed", "ExecutionFailed"]
+
+
+def test_the_s3_resources_refuse_what_they_do_not_do(moto_url: str) -> None:
+    invoker = Invoker(integrations=IntegrationSettings(aws_endpoint_url=moto_url))
+    with pytest.raises(StatesError, match="not an ItemReader or ResultWriter resource"):
+        invoker(STATES + "s3:deleteObject", {"Bucket": "b", "Key": "k"}, None)
+    with pytest.raises(StatesError, match="needs arguments that are an object"):
+        invoker(STATES + "s3:getObject", "bucket/key", None)
