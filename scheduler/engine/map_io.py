@@ -68,7 +68,7 @@ def start_writing(engine: Engine, step: Step, run: Run, state: MapState, fanout:
 def remember_inputs(run: Run, state: MapState, outcome: FanOut) -> None:
     """A Map with a ResultWriter keeps its children's inputs for the result files."""
     if state.writer is not None:
-        run.pending = {**(run.pending or {}), "map_inputs": list(outcome.inputs)}
+        run.pending = {"map_inputs": list(outcome.inputs)}
 
 
 def child_output(
@@ -138,7 +138,7 @@ def _written(
 def _send(step: Step, run: Run, state: MapState, call: InvokeTask, pending: dict[str, Any]) -> None:
     run.seq += 1
     run.status = RunStatus.TASK
-    run.pending = {**(run.pending or {}), **pending}
+    run.pending = pending
     step.writes.tasks.append(
         TaskRequest(step.record.arn, run.id, run.seq, call.resource, call.payload, state.name)
     )
