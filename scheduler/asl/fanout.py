@@ -18,7 +18,7 @@ from scheduler.asl import jsonata_flow
 from scheduler.asl.dataflow import effective_input
 from scheduler.asl.errors import ErrorName, QueryEvaluationError, StateRuntimeError, StatesError
 from scheduler.asl.item_batcher import batch_items
-from scheduler.asl.item_reader import max_items, read_items, reader_arguments
+from scheduler.asl.item_reader import max_items, read_items, reader_request
 from scheduler.asl.jsonata_fields import FieldValue
 from scheduler.asl.model import MapState, ParallelState
 from scheduler.asl.outcome import FanOut, InvokeTask
@@ -83,7 +83,7 @@ def map_reader_call(state: MapState, scope: Scope) -> InvokeTask | FanOut:
     inner = _reader_scope(state, scope)
     try:
         max_items(state.reader, inner)
-        payload = reader_arguments(state.reader, inner)
+        payload = reader_request(state.reader, inner)
     except StatesError as error:
         return FanOut((state.processor,), [], 0, start_error=error)
     return InvokeTask(state.reader.resource, payload, None, None)

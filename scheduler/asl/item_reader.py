@@ -7,9 +7,15 @@ reader's Resource on the task path (`integrations/s3_items.py` does the S3 I/O),
 
 - `arn:aws:states:::s3:getObject` gives `{"Body": text}`, parsed by `InputType`: `JSON`
   (an array), `JSONL` (one value per line) or `CSV` (rows as objects of strings, headers
-  from the first row or `CSVHeaders`, `CSVDelimiter`);
+  from the first row or `CSVHeaders`, `CSVDelimiter`); with `MANIFEST` (an S3 inventory's
+  manifest.json) the integration reads the CSV files it lists and gives their text with
+  the manifest's `fileSchema` as `CSVHeaders`: one item per inventory row;
 - `arn:aws:states:::s3:listObjectsV2` gives `{"Contents": [...]}`: each object's metadata
   is an item.
+
+The call's payload is `{"Arguments": ..., "InputType": ...}` (and `ManifestType` when
+set): the S3 request, and what the integration must fetch for it (a manifest names more
+objects to read).
 
 `MaxItems` keeps the first N items (0, or none: all of them). As on AWS, ItemsPath does not
 apply to items read by an ItemReader. Failures are `States.ItemReaderFailed`.
@@ -51,14 +57,20 @@ class ItemReader:
     csv_header_location: str = "FIRST_ROW"
     csv_headers: tuple[str, ...] = ()
     csv_delimiter: str = "COMMA"
+    manifest_type: str | None = None
     max_items: int | None = None
     max_items_path: Path | None = None
     max_items_expr: FieldValue | None = None
 
 
-def reader_arguments(reader: ItemReader, scope: Scope) -> Any:
-    """What the reader's Resource is called with (`{"Bucket": ..., "Key": ...}`)."""
-    return reader.arguments(scope) if reader.arguments is not None else {}
+def reader_request(reader: ItemReader, scope: Scope) -> dict[str, Any]:
+    """What the reader's Resource is called with: the S3 arguments (`{"Bucket": ...,
+    "Key": ...}`) and the InputType."""
+    arguments = reader.arguments(scope) if reader.arguments is not None else {}
+    request = {"Arguments": arguments, "InputType": reader.input_type}
+    if reader.manifest_type is not None:
+        request["ManifestType"] = reader.manifest_type
+    return request
 
 
 def max_items(reader: ItemReader, scope: Scope) -> int:
@@ -90,6 +102,8 @@ def read_items(reader: ItemReader, state_name: str, result: Any, limit: int) -> 
     """The items in the reader's result, at most `limit` of them (0: all)."""
     if reader.resource == LIST_OBJECTS:
         items = _listed(state_name, result)
+    elif reader.input_type == "MANIFEST":
+        items = _inventory_items(state_name, result, limit)
     else:
         items = parse_body(reader, state_name, _body(state_name, result), limit)
     if limit > 0:
@@ -112,8 +126,19 @@ def parse_body(reader: ItemReader, state_name: str, body: str, limit: int = 0) -
         return csv_items(reader, state_name, body, limit)
     raise reader_failed(
         f"The ItemReader of state '{state_name}': InputType '{reader.input_type}' is not "
-        "supported by Stepline (JSON, JSONL and CSV are)"
+        "supported by Stepline (JSON, JSONL, CSV and MANIFEST are)"
     )
+
+
+def _inventory_items(state_name: str, result: Any, limit: int) -> list[Any]:
+    """An S3 inventory's rows, keyed by its manifest's fileSchema."""
+    headers = result.get("CSVHeaders") if isinstance(result, dict) else None
+    if not isinstance(headers, list) or not all(isinstance(h, str) for h in headers):
+        raise reader_failed(f"The ItemReader of state '{state_name}' got no inventory schema")
+    inventory = ItemReader(
+        GET_OBJECT, None, "CSV", csv_header_location="GIVEN", csv_headers=tuple(headers)
+    )
+    return csv_items(inventory, state_name, _body(state_name, result), limit)
 
 
 def reader_failed(cause: str) -> StatesError:

@@ -39,6 +39,7 @@ def _reader(node: dict[str, Any], jsonata: bool) -> ItemReader:
         csv_header_location=config.get("CSVHeaderLocation", "FIRST_ROW"),
         csv_headers=tuple(config.get("CSVHeaders", ())),
         csv_delimiter=config.get("CSVDelimiter", "COMMA"),
+        manifest_type=config.get("ManifestType"),
         max_items=literal,
         max_items_path=path_field(config, "MaxItemsPath"),
         max_items_expr=expression,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import uuid
 from collections.abc import Callable
@@ -106,6 +107,44 @@ def test_listed_objects_are_the_items(run: Any, s3: Any, bucket: str) -> None:
     first = record.output[0]
     assert sorted(first) == ["Etag", "Key", "LastModified", "Size", "StorageClass"]
     assert first["Size"] == 5 and isinstance(first["LastModified"], int)
+
+
+def test_an_s3_inventory_gives_one_item_per_listed_object(
+    run: Any, s3: Any, bucket: str
+) -> None:
+    rows = [b'"photos","a.jpg","10"\n"photos","b.jpg","20"\n', b'"photos","c.jpg","30"\n']
+    for index, data in enumerate(rows):
+        body = gzip.compress(data) if index == 0 else data
+        s3.put_object(Bucket=bucket, Key=f"inventory/data/{index}.csv.gz", Body=body)
+    manifest = {
+        "sourceBucket": "photos",
+        "destinationBucket": f"arn:aws:s3:::{bucket}",
+        "fileFormat": "CSV",
+        "fileSchema": "Bucket, Key, Size",
+        "files": [{"key": f"inventory/data/{i}.csv.gz"} for i in range(2)],
+    }
+    s3.put_object(Bucket=bucket, Key="inventory/manifest.json", Body=json.dumps(manifest))
+    machine = map_machine(ItemReader=get_object("MANIFEST"))
+    record, _ = run(machine, {"bucket": bucket, "key": "inventory/manifest.json"})
+    assert record.status == ExecutionStatus.SUCCEEDED, record.cause
+    assert record.output == [
+        {"Bucket": "photos", "Key": "a.jpg", "Size": "10"},
+        {"Bucket": "photos", "Key": "b.jpg", "Size": "20"},
+        {"Bucket": "photos", "Key": "c.jpg", "Size": "30"},
+    ]
+
+
+def test_a_manifest_that_is_no_inventory_fails_clearly(run: Any, s3: Any, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="m.json", Body=b'{"files": []}')
+    machine = map_machine(ItemReader=get_object("MANIFEST"))
+    record = read_failure(run, machine, {"bucket": bucket, "key": "m.json"})
+    assert "is not an S3 inventory manifest" in str(record.cause)
+
+
+def test_an_athena_manifest_fails_clearly(run: Any, bucket: str) -> None:
+    reader = get_object("CSV", ManifestType="ATHENA_DATA")
+    record = read_failure(run, map_machine(ItemReader=reader), {"bucket": bucket, "key": "m"})
+    assert "ATHENA_DATA is not supported" in str(record.cause)
 
 
 def read_failure(run: Any, machine: dict[str, Any], value: Any) -> ExecutionRecord:
@@ -228,3 +267,5 @@ def test_the_s3_resources_refuse_what_they_do_not_do(moto_url: str) -> None:
         invoker(STATES + "s3:deleteObject", {"Bucket": "b", "Key": "k"}, None)
     with pytest.raises(StatesError, match="needs arguments that are an object"):
         invoker(STATES + "s3:getObject", "bucket/key", None)
+    with pytest.raises(StatesError, match="arguments must be an object"):
+        invoker(STATES + "s3:getObject", {"Arguments": "bucket/key"}, None)

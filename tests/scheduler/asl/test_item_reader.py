@@ -60,7 +60,8 @@ def failure(config: dict[str, Any], body: str) -> StatesError:
 
 def test_entering_a_map_with_a_reader_calls_the_reader_with_its_parameters() -> None:
     outcome = enter(map_state(reader()), Scope({"bucket": "inbox"}, {}), 0.0)
-    assert outcome == InvokeTask(GET, {"Bucket": "inbox", "Key": "data"}, None, None)
+    request = {"Arguments": {"Bucket": "inbox", "Key": "data"}, "InputType": "JSON"}
+    assert outcome == InvokeTask(GET, request, None, None)
 
 
 def test_a_bad_max_items_path_fails_the_map_after_it_started_as_on_aws() -> None:
@@ -230,6 +231,17 @@ def test_a_result_without_a_body_fails() -> None:
 
 
 def test_an_unsupported_input_type_fails_clearly() -> None:
+    parquet = ItemReader(GET, None, input_type="PARQUET")
+    with pytest.raises(StatesError, match="InputType 'PARQUET' is not supported"):
+        read_items(parquet, "M", {"Body": "PAR1"}, 0)
+
+
+def test_inventory_rows_are_keyed_by_the_manifest_schema() -> None:
     manifest = ItemReader(GET, None, input_type="MANIFEST")
-    with pytest.raises(StatesError, match="InputType 'MANIFEST' is not supported"):
-        read_items(manifest, "M", {"Body": "{}"}, 0)
+    result = {"Body": 'b,"k1",3\nb,k2,4', "CSVHeaders": ["Bucket", "Key", "Size"]}
+    assert read_items(manifest, "M", result, 0) == [
+        {"Bucket": "b", "Key": "k1", "Size": "3"},
+        {"Bucket": "b", "Key": "k2", "Size": "4"},
+    ]
+    with pytest.raises(StatesError, match="got no inventory schema"):
+        read_items(manifest, "M", {"Body": ""}, 0)
