@@ -220,7 +220,7 @@ class Engine:
     def _on_task_done(self, step: Step, machine: StateMachine, run: Run, message: Message) -> None:
         state = machine.states[run.state]
         if isinstance(state, MapState):  # its ItemReader's or ResultWriter's call
-            map_io.task_done(self, step, machine, run, state, message)
+            self._on_map_call_done(step, machine, run, state, message.data or {})
             return
         assert isinstance(state, TaskState)
         info = self.machines.resource(state.resource)
@@ -253,6 +253,21 @@ class Engine:
         if self._leave(step, run, state, outcome):
             self._run_states(step, machine, run, entering=True)
 
+    def _on_map_call_done(
+        self, step: Step, machine: StateMachine, run: Run, state: MapState, data: dict[str, Any]
+    ) -> None:
+        """A Distributed Map's ItemReader or ResultWriter call came back."""
+        try:
+            scope = self._scope(step, run, state)
+            outcome = map_io.call_done(step, run, state, scope, data, self.machines)
+        except StatesError as error:  # after MapStateSucceeded: ResultSelector, ResultPath...
+            self._after_error(step, machine, run, state, error)
+            return
+        if isinstance(outcome, StatesError):
+            self._after_error(step, machine, run, state, outcome, failed_event="MapStateFailed")
+        elif outcome is not None and self._leave(step, run, state, outcome):
+            self._run_states(step, machine, run, entering=True)
+
     def _on_timeout(self, step: Step, machine: StateMachine, run: Run, message: Message) -> None:
         state = machine.states[run.state]
         assert isinstance(state, TaskState)
@@ -269,7 +284,10 @@ class Engine:
         step.writes.drop_children_of.append(run.id)
         if fanout is not None and fanout.failure is None and map_io.writes_results(state):
             assert isinstance(state, MapState)
-            map_io.start_writing(self, step, run, state, fanout)
+            scope = self._scope(step, run, state)
+            failed = map_io.start_writing(step, run, state, scope, fanout)
+            if failed is not None:
+                self._after_error(step, machine, run, state, failed, failed_event="MapStateFailed")
             return
         prefix = "ParallelState" if isinstance(state, ParallelState) else "MapState"
         # AWS chains what follows a fan-out to its children's last event.

@@ -3,7 +3,7 @@
 Entering a Map with an ItemReader records MapStateStarted (length 0) and MapRunStarted,
 as AWS does, then sends the reader's call out as a TaskRequest like any Task's: on the
 embedded engine's task threads, or as `stepline.invoke` on a Celery worker. So no
-transition worker waits on S3. The call's TASK_DONE comes back to `task_done`: the items
+transition worker waits on S3. The call's TASK_DONE comes back to `call_done`: the items
 fan out as the map run's children, or the map run fails (MapRunFailed with
 States.ItemReaderFailed, then MapStateFailed, then Retry/Catch).
 
@@ -17,22 +17,20 @@ keeps its children's inputs (`run.pending["map_inputs"]`) for the result files.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from scheduler.asl.errors import ErrorName, StatesError
 from scheduler.asl.interpreter import items_read, results_to_write, results_written
-from scheduler.asl.model import MapState, StateMachine
-from scheduler.asl.outcome import FanOut, InvokeTask
+from scheduler.asl.model import MapState
+from scheduler.asl.outcome import Advance, FanOut, InvokeTask
 from scheduler.asl.result_writer import succeeded_entry
+from scheduler.asl.scope import Scope
 from scheduler.engine import events
 from scheduler.engine.children import map_run_arn, start_children
 from scheduler.engine.machines import MachineCache
-from scheduler.engine.messages import Message, TaskRequest
+from scheduler.engine.messages import TaskRequest
 from scheduler.engine.records import ExecutionRecord, Fanout, Run, RunStatus
 from scheduler.engine.step import Step
-
-if TYPE_CHECKING:
-    from scheduler.engine.engine import Engine
 
 READ = "read"
 WRITE = "write"
@@ -51,18 +49,19 @@ def writes_results(state: Any) -> bool:
     return isinstance(state, MapState) and state.writer is not None and bool(state.writer.resource)
 
 
-def start_writing(engine: Engine, step: Step, run: Run, state: MapState, fanout: Fanout) -> None:
-    """Every child is in: the call that writes their results goes out."""
+def start_writing(
+    step: Step, run: Run, state: MapState, scope: Scope, fanout: Fanout
+) -> StatesError | None:
+    """Every child is in: the call that writes their results goes out. Returns the error
+    the map run failed with (MapRunFailed recorded) when the call cannot be made."""
     arn = fanout.map_run_arn or map_run_arn(step.record, state)
     inputs = list((run.pending or {}).get("map_inputs") or [])
-    scope = engine._scope(step, run, state)
-    machine = engine.machines.machine_at(step.record.definition, run.machine)
     try:
         call = results_to_write(state, scope, arn, inputs, fanout.results)
     except StatesError as error:
-        _map_run_failed(engine, step, machine, run, state, error)
-        return
+        return map_run_failed(step, run, error)
     _send(step, run, state, call, {"map_io": WRITE, "map_run_arn": arn})
+    return None
 
 
 def remember_inputs(run: Run, state: MapState, outcome: FanOut) -> None:
@@ -71,9 +70,7 @@ def remember_inputs(run: Run, state: MapState, outcome: FanOut) -> None:
         run.pending = {"map_inputs": list(outcome.inputs)}
 
 
-def child_output(
-    machines: MachineCache, record: ExecutionRecord, run: Run, output: Any
-) -> Any:
+def child_output(machines: MachineCache, record: ExecutionRecord, run: Run, output: Any) -> Any:
     """What a child reports to its parent: `{"Output": ...}` under a ResultWriter."""
     if len(run.machine) < 2 or run.machine[-1] != 0:
         return output
@@ -84,17 +81,25 @@ def child_output(
     return output
 
 
-def task_done(
-    engine: Engine, step: Step, machine: StateMachine, run: Run, state: MapState, message: Message
-) -> None:
-    """The reader's or the writer's call came back."""
+def call_done(
+    step: Step,
+    run: Run,
+    state: MapState,
+    scope: Scope,
+    data: dict[str, Any],
+    machines: MachineCache,
+) -> Advance | StatesError | None:
+    """The reader's or the writer's call came back with `data` (its TASK_DONE).
+
+    Returns what the engine does next: leave the state (Advance: the results are
+    written), handle the error the map run failed with (MapRunFailed recorded; the state
+    fails with MapStateFailed unless Retry/Catch apply), or nothing (the children run).
+    Raises StatesError for a failure after MapStateSucceeded (ResultSelector, ...).
+    """
     pending = run.pending or {}
-    data = message.data or {}
     arn = str(pending.get("map_run_arn"))
     if pending.get("map_io") == WRITE:
-        _written(engine, step, machine, run, state, arn, data)
-        return
-    scope = engine._scope(step, run, state)
+        return _written(step, run, state, scope, arn, data)
     try:
         if "error" in data:
             raise _call_failed(ErrorName.ITEM_READER_FAILED, "read its items", state, data)
@@ -102,37 +107,31 @@ def task_done(
         if outcome.start_error is not None:
             raise outcome.start_error
     except StatesError as error:
-        _map_run_failed(engine, step, machine, run, state, error)
-        return
+        return map_run_failed(step, run, error)
     run.pending = None
     remember_inputs(run, state, outcome)
-    start_children(step, run, state, outcome, engine.machines, map_run=arn)
+    start_children(step, run, state, outcome, machines, map_run=arn)
+    return None
 
 
 def _written(
-    engine: Engine,
-    step: Step,
-    machine: StateMachine,
-    run: Run,
-    state: MapState,
-    arn: str,
-    data: dict[str, Any],
-) -> None:
+    step: Step, run: Run, state: MapState, scope: Scope, arn: str, data: dict[str, Any]
+) -> Advance | StatesError:
     if "error" in data:
         error = _call_failed(ErrorName.RESULT_WRITER_FAILED, "write its results", state, data)
-        _map_run_failed(engine, step, machine, run, state, error)
-        return
+        return map_run_failed(step, run, error)
     after = step.event(run, "MapRunSucceeded")
     step.event(run, "MapStateSucceeded")
     run.last_event_id = after  # MapStateExited follows MapRunSucceeded, as on AWS
     run.pending = None
-    try:
-        outcome = results_written(state, engine._scope(step, run, state), arn, data.get("result"))
-    except StatesError as error:
-        engine._after_error(step, machine, run, state, error)
-        return
-    if engine._leave(step, run, state, outcome):
-        engine._run_states(step, machine, run, entering=True)
+    return results_written(state, scope, arn, data.get("result"))
+
+
+def map_run_failed(step: Step, run: Run, error: StatesError) -> StatesError:
+    """MapRunFailed with the error; the engine then fails the state (MapStateFailed)."""
+    run.pending = None
+    step.event(run, "MapRunFailed", events.error_details(error.error, error.cause))
+    return error
 
 
 def _send(step: Step, run: Run, state: MapState, call: InvokeTask, pending: dict[str, Any]) -> None:
@@ -146,23 +145,7 @@ def _send(step: Step, run: Run, state: MapState, call: InvokeTask, pending: dict
 
 
 def _call_failed(name: str, doing: str, state: MapState, data: dict[str, Any]) -> StatesError:
-    """The reader's or writer's error: kept when it is already `name`, else named so."""
+    """The reader's or writer's error as `name`, its cause naming the state."""
     error, cause = str(data["error"]), data.get("cause")
-    if error == name:
-        return StatesError(error, cause)
-    detail = f"{error}: {cause}" if cause else error
+    detail = cause if error == name else f"{error}: {cause}" if cause else error
     return StatesError(name, f"The state '{state.name}' could not {doing}: {detail}")
-
-
-def _map_run_failed(
-    engine: Engine,
-    step: Step,
-    machine: StateMachine,
-    run: Run,
-    state: MapState,
-    error: StatesError,
-) -> None:
-    """MapRunFailed with the error, then MapStateFailed and the state's Retry/Catch."""
-    run.pending = None
-    step.event(run, "MapRunFailed", events.error_details(error.error, error.cause))
-    engine._after_error(step, machine, run, state, error, failed_event="MapStateFailed")
