@@ -100,14 +100,14 @@ def max_items(reader: ItemReader, scope: Scope) -> int:
 
 def read_items(reader: ItemReader, state_name: str, result: Any, limit: int) -> list[Any]:
     """The items in the reader's result, at most `limit` of them (0: all)."""
+    cap = limit or MAX_ITEMS + 1  # rows past it are not parsed: they could only fail
     if reader.resource == LIST_OBJECTS:
         items = _listed(state_name, result)
     elif reader.input_type == "MANIFEST":
-        items = _inventory_items(state_name, result, limit)
+        items = _inventory_items(state_name, result, cap)
     else:
-        items = parse_body(reader, state_name, _body(state_name, result), limit)
-    if limit > 0:
-        items = items[:limit]
+        items = parse_body(reader, state_name, _body(state_name, result), cap)
+    items = items[:cap]
     if len(items) > MAX_ITEMS:
         raise reader_failed(
             f"The ItemReader of state '{state_name}' read more than {MAX_ITEMS} items, "

@@ -126,6 +126,8 @@ def test_more_items_than_stepline_holds_fail_clearly_unless_max_items_cuts_them(
     error = failure({"InputType": "JSON"}, body)
     assert "state 'M'" in str(error.cause) and str(MAX_ITEMS) in str(error.cause)
     assert len(items_of({"InputType": "JSON"}, body, limit=10)) == 10
+    rows = "a\n" + "1\n" * (MAX_ITEMS + 5)
+    assert "more than" in str(failure({"InputType": "CSV"}, rows).cause)
 
 
 # ----- JSON and JSONL -------------------------------------------------------------------------
