@@ -4,11 +4,11 @@ on the embedded engine with moto's standalone server standing in for AWS.
 Each case's `resources` are created on moto first (under the recordings' account), its
 `setup` calls made, and the execution's status and output (or error and cause) compared
 with what AWS recorded, after the case's own masking (level 1), and for recorded histories
-the sequence of event types too (level 2). Cases that also need JSONata,
-variables, callbacks or nested executions belong to other suites, except those of a
-Distributed Map reading from or writing to S3 (ItemReader, ResultWriter), which only run
-here. A case we cannot match
-stays listed in KNOWN_DIFFERENCES with its reason (strict xfail: fixing one forces the
+the sequence of event types too (level 2); the Distributed Map cases (ItemReader,
+ResultWriter) are also compared event by event (level 3). Cases that also need JSONata,
+variables, callbacks or nested executions belong to other suites, except the Distributed
+Map ones, which only run here. A case we cannot match stays listed in KNOWN_DIFFERENCES
+(KNOWN_EVENT_DIFFERENCES for level 3) with its reason (strict xfail: fixing one forces the
 list to shrink).
 """
 
