@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import gzip
 import json
+import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -17,6 +19,7 @@ from integrations.settings import IntegrationSettings
 from scheduler.asl.errors import StatesError
 from scheduler.engine.records import ExecutionRecord, ExecutionStatus
 from scheduler.runtime import EmbeddedRuntime
+from tests.e2e.conftest import clean_env, client, start_server
 
 STATES = "arn:aws:states:::"
 DISTRIBUTED = {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
@@ -269,3 +272,55 @@ def test_the_s3_resources_refuse_what_they_do_not_do(moto_url: str) -> None:
         invoker(STATES + "s3:getObject", "bucket/key", None)
     with pytest.raises(StatesError, match="arguments must be an object"):
         invoker(STATES + "s3:getObject", {"Arguments": "bucket/key"}, None)
+
+
+def test_through_the_api_a_csv_is_read_and_the_results_written(
+    tmp_path: Path, moto_url: str, s3: Any, bucket: str
+) -> None:
+    """boto3 against a `stepline server` whose integrations reach moto (as configured with
+    STEPLINE_AWS_ENDPOINT_URL): DescribeExecution and GetExecutionHistory as AWS's."""
+    s3.put_object(Bucket=bucket, Key="in.csv", Body=b"sku;qty\na1;2\nb2;5\n")
+    machine = map_machine(
+        ItemReader=get_object("CSV", CSVHeaderLocation="FIRST_ROW", CSVDelimiter="SEMICOLON"),
+        ResultWriter={
+            "Resource": STATES + "s3:putObject",
+            "Parameters": {"Bucket.$": "$.bucket", "Prefix": "out"},
+        },
+    )
+    env = clean_env(
+        STEPLINE_AWS_ENDPOINT_URL=moto_url,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+    )
+    server = start_server(tmp_path, env=env, handlers=False)
+    try:
+        sfn = client(server.url)
+        arn = sfn.create_state_machine(
+            name=f"reader-{uuid.uuid4().hex[:8]}",
+            definition=json.dumps(machine),
+            roleArn="arn:aws:iam::123456789012:role/stepline",
+        )["stateMachineArn"]
+        value = json.dumps({"bucket": bucket, "key": "in.csv"})
+        execution = sfn.start_execution(stateMachineArn=arn, input=value)["executionArn"]
+        deadline = time.monotonic() + 30
+        while (described := sfn.describe_execution(executionArn=execution))["status"] == (
+            "RUNNING"
+        ):
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        events = sfn.get_execution_history(executionArn=execution)["events"]
+    finally:
+        server.stop()
+    assert described["status"] == "SUCCEEDED", described
+    output = json.loads(described["output"])
+    manifest = json.loads(
+        s3.get_object(Bucket=bucket, Key=output["ResultWriterDetails"]["Key"])["Body"].read()
+    )
+    written = manifest["ResultFiles"]["SUCCEEDED"][0]["Key"]
+    entries = json.loads(s3.get_object(Bucket=bucket, Key=written)["Body"].read())
+    assert [json.loads(entry["Output"]) for entry in entries] == [
+        {"sku": "a1", "qty": "2"},
+        {"sku": "b2", "qty": "5"},
+    ]
+    started = next(e for e in events if e["type"] == "MapRunStarted")
+    assert started["mapRunStartedEventDetails"]["mapRunArn"] == output["MapRunArn"]
