@@ -1,5 +1,6 @@
-"""The integrations every Invoker has besides Lambda: HTTP, aws-sdk and the optimized
-DynamoDB/SQS/SNS/EventBridge forms, each registered through `Invoker.add` like any
+"""The integrations every Invoker has besides Lambda: HTTP, aws-sdk, the optimized
+DynamoDB/SQS/SNS/EventBridge forms and a Distributed Map's S3 reader and writer, each
+registered through `Invoker.add` like any
 user-added integration.
 
 They are built on first use, so a process that never calls one never imports boto3 or
@@ -18,6 +19,7 @@ Integration = Callable[[str, Any, float | None], Any]
 
 HTTP_INVOKE = "arn:aws:states:::http:invoke"
 AWS_SDK = "arn:aws:states:::aws-sdk:"
+S3_ITEMS = "arn:aws:states:::s3:"
 OPTIMIZED_PREFIXES = (
     "arn:aws:states:::dynamodb:",
     "arn:aws:states:::sqs:",
@@ -50,6 +52,9 @@ class Builtins:
     def optimized(self, resource: str, payload: Any, timeout_seconds: float | None) -> Any:
         return self._get("optimized")(resource, payload, timeout_seconds)
 
+    def s3_items(self, resource: str, payload: Any, timeout_seconds: float | None) -> Any:
+        return self._get("s3-items")(resource, payload, timeout_seconds)
+
     def _get(self, kind: str) -> Integration:
         with self._lock:
             if not self._built:
@@ -60,6 +65,7 @@ class Builtins:
         from integrations.aws_clients import AwsClients
         from integrations.aws_sdk import AwsSdk
         from integrations.http import HttpInvoke
+        from integrations.s3_items import S3Items
         from integrations.services import OptimizedServices
 
         clients = AwsClients(self.settings, self.region)
@@ -68,6 +74,7 @@ class Builtins:
                 "http": HttpInvoke(self.settings, self.region),
                 "aws-sdk": AwsSdk(clients),
                 "optimized": OptimizedServices(clients),
+                "s3-items": S3Items(clients),
             }
         )
 
@@ -77,6 +84,7 @@ def register_builtins(registry: Registry, settings: SettingsSource, region: str)
     builtins = Builtins(settings, region)
     registry.add(HTTP_INVOKE, builtins.http)
     registry.add(AWS_SDK, builtins.aws_sdk)
+    registry.add(S3_ITEMS, builtins.s3_items)
     for prefix in OPTIMIZED_PREFIXES:
         registry.add(prefix, builtins.optimized)
     return builtins

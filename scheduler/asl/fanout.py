@@ -3,7 +3,9 @@
 JSONPath: InputPath, Parameters (Parallel), ItemsPath and ItemSelector (Map), the limits
 literal or by `*Path`. JSONata: Arguments (Parallel), Items and ItemSelector (Map), the
 limits literal or by expression; without Items a Map iterates over its input, which must
-be an array.
+be an array. A Distributed Map with an ItemReader first asks for its items
+(`map_reader_call`, an InvokeTask) and fans out over what came back (`map_items_read`);
+an ItemBatcher groups the (selected) items, one group per child.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from typing import Any
 from scheduler.asl import jsonata_flow
 from scheduler.asl.dataflow import effective_input
 from scheduler.asl.errors import ErrorName, QueryEvaluationError, StateRuntimeError, StatesError
+from scheduler.asl.item_batcher import batch_items
+from scheduler.asl.item_reader import max_items, read_items, reader_request
 from scheduler.asl.jsonata_fields import FieldValue
 from scheduler.asl.model import MapState, ParallelState
-from scheduler.asl.outcome import FanOut
+from scheduler.asl.outcome import FanOut, InvokeTask
 from scheduler.asl.paths import Path, PathNotFound
 from scheduler.asl.payload import to_json
 from scheduler.asl.scope import Scope
@@ -66,15 +70,41 @@ def map_items(state: MapState, scope: Scope) -> tuple[list[Any], Scope]:
     return items, inner
 
 
-def map_fanout(state: MapState, scope: Scope, items: list[Any] | None = None) -> FanOut:
-    """One iteration per item, each given its ItemSelector output (or the item itself).
+def _reader_scope(state: MapState, scope: Scope) -> Scope:
+    """What an ItemReader's Parameters and MaxItemsPath read: the effective input."""
+    return scope if state.jsonata is not None else effective_input(state.flow, scope)[1]
 
-    `items`, when given, are what an ItemReader read (TestState's `mapItemReaderData`)
-    and stand in for ItemsPath / Items."""
-    if items is None:
+
+def map_reader_call(state: MapState, scope: Scope) -> InvokeTask | FanOut:
+    """Entering a Map with an ItemReader: the call that reads the items. A MaxItems or
+    an argument that cannot be evaluated fails the state after MapStateStarted, as on AWS
+    (a FanOut carrying `start_error`)."""
+    assert state.reader is not None and state.processor is not None
+    inner = _reader_scope(state, scope)
+    try:
+        max_items(state.reader, inner)
+        payload = reader_request(state.reader, inner)
+    except StatesError as error:
+        return FanOut((state.processor,), [], 0, start_error=error)
+    return InvokeTask(state.reader.resource, payload, None, None)
+
+
+def map_items_read(state: MapState, scope: Scope, result: Any) -> FanOut:
+    """The reader's call came back: its items (ItemsPath does not apply), fanned out.
+    Raises States.ItemReaderFailed when they cannot be read."""
+    assert state.reader is not None
+    inner = _reader_scope(state, scope)
+    items = read_items(state.reader, state.name, result, max_items(state.reader, inner))
+    return map_fanout(state, scope, items)
+
+
+def map_fanout(state: MapState, scope: Scope, read: list[Any] | None = None) -> FanOut:
+    """One iteration per item (or per batch of items), each given its ItemSelector output
+    (or the item itself). `read`: the items an ItemReader read."""
+    if read is None:
         items, inner = map_items(state, scope)
     else:
-        inner = scope if state.jsonata is not None else effective_input(state.flow, scope)[1]
+        items, inner = read, _reader_scope(state, scope)
     concurrency = _max_concurrency(state, inner)
     inputs = items
     if state.item_selector is not None:
@@ -86,6 +116,8 @@ def map_fanout(state: MapState, scope: Scope, items: list[Any] | None = None) ->
             )
             for index, item in enumerate(items)
         ]
+    if state.batcher is not None:
+        inputs = batch_items(state.batcher, inner, inputs)
     assert state.processor is not None
     try:
         count, percentage = _tolerated_count(state, inner), _tolerated_percentage(state, inner)

@@ -27,7 +27,7 @@ from scheduler.asl.errors import (
     StateRuntimeError,
     StatesError,
 )
-from scheduler.asl.fanout import map_fanout, parallel_fanout
+from scheduler.asl.fanout import map_fanout, map_items_read, map_reader_call, parallel_fanout
 from scheduler.asl.jsonata_fields import FieldValue
 from scheduler.asl.model import (
     AnyState,
@@ -46,12 +46,14 @@ from scheduler.asl.outcome import (
     Caught,
     ErrorOutcome,
     Failure,
+    FanOut,
     InvokeTask,
     Outcome,
     RetryAfter,
     WaitUntil,
 )
 from scheduler.asl.paths import Path, PathNotFound
+from scheduler.asl.result_writer import transformed, write_request, writer_output
 from scheduler.asl.retry import error_output, find_catcher, find_retry
 from scheduler.asl.scope import Scope
 from scheduler.asl.variables import run_assign
@@ -164,6 +166,8 @@ def _parallel(state: ParallelState, scope: Scope, now: float) -> Outcome:
 
 
 def _map(state: MapState, scope: Scope, now: float) -> Outcome:
+    if state.reader is not None:
+        return map_reader_call(state, scope)
     return map_fanout(state, scope)
 
 
@@ -203,9 +207,37 @@ def task_succeeded(state: TaskState, scope: Scope, result: Any) -> Advance:
     return _succeeded(state, scope, result)
 
 
-def fanout_succeeded(state: ParallelState | MapState, scope: Scope, results: list[Any]) -> Advance:
-    """All branches or iterations finished: their outputs, in order, are the result."""
+def fanout_succeeded(
+    state: ParallelState | MapState,
+    scope: Scope,
+    results: list[Any],
+    inputs: list[Any] | None = None,
+) -> Advance:
+    """All branches or iterations finished: their outputs, in order, are the result (a
+    Map's WriterConfig may transform them; `inputs` are the iterations' inputs)."""
+    if isinstance(state, MapState) and state.writer is not None:
+        results = transformed(state.writer, inputs or [], results)
     return _succeeded(state, scope, results)
+
+
+def items_read(state: MapState, scope: Scope, result: Any) -> FanOut:
+    """A Map's ItemReader call came back with `result`: fan out over its items.
+    Raises StatesError (States.ItemReaderFailed) when they cannot be read."""
+    return map_items_read(state, scope, result)
+
+
+def results_to_write(
+    state: MapState, scope: Scope, map_run_arn: str, inputs: list[Any], results: list[Any]
+) -> InvokeTask:
+    """A Map whose ResultWriter has a Resource: the call that writes its results."""
+    assert state.writer is not None and state.writer.resource is not None
+    payload = write_request(state.writer, scope, state.name, map_run_arn, inputs, results)
+    return InvokeTask(state.writer.resource, payload, None, None)
+
+
+def results_written(state: MapState, scope: Scope, map_run_arn: str, details: Any) -> Advance:
+    """The results are written: the Map's result is the map run and where they went."""
+    return _succeeded(state, scope, writer_output(map_run_arn, details))
 
 
 def _catch(catcher: Catcher, scope: Scope, caught: dict[str, Any]) -> Leaving:

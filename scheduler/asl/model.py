@@ -16,9 +16,12 @@ from enum import StrEnum
 from typing import Any
 
 from scheduler.asl.choice import ChoiceRule
+from scheduler.asl.item_batcher import ItemBatcher
+from scheduler.asl.item_reader import ItemReader
 from scheduler.asl.jsonata_fields import FieldValue
 from scheduler.asl.paths import Path
 from scheduler.asl.payload import Evaluator
+from scheduler.asl.result_writer import ResultWriter
 from scheduler.asl.variables import Assign
 
 
@@ -205,6 +208,10 @@ class MapState(State):
     tolerated_failure_percentage_expr: FieldValue | None = None
     distributed: bool = False
     label: str | None = None
+    reader: ItemReader | None = None
+    """Distributed: the items come from an ItemReader (S3), not the input."""
+    batcher: ItemBatcher | None = None
+    writer: ResultWriter | None = None
     retry: tuple[Retrier, ...] = ()
     catch: tuple[Catcher, ...] = ()
 

@@ -46,6 +46,7 @@ from scheduler.asl.parse_fields import (
     scalar,
     task_timeouts,
 )
+from scheduler.asl.parse_map import map_io
 from scheduler.asl.payload import Evaluator, compile_dynamic_value, compile_template
 from scheduler.asl.validate import Diagnostic, validate_definition, validate_definition_text
 from scheduler.asl.variables import compile_assign
@@ -287,6 +288,7 @@ def _map(name: str, body: dict[str, Any], lang: _Lang) -> AnyState:
         **map_limits(body, lang.jsonata),
         distributed=config.get("Mode") == "DISTRIBUTED",
         label=body.get("Label"),
+        **map_io(body, lang.jsonata),
         retry=_retriers(body),
         catch=_catchers(body, lang),
     )

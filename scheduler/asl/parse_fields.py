@@ -34,6 +34,9 @@ _SCALAR_CHECKS = {
     "MaxConcurrency": expect_integer,
     "ToleratedFailureCount": expect_integer,
     "ToleratedFailurePercentage": expect_number,
+    "MaxItems": expect_integer,
+    "MaxItemsPerBatch": expect_integer,
+    "MaxInputBytesPerBatch": expect_integer,
 }
 
 

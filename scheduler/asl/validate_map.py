@@ -93,6 +93,7 @@ def check_map(ctx: StateCtx, state: dict[str, Any]) -> None:
             check_jsonata_payload(report, child(at, "ItemSelector"), selector)
         elif expect_object(report, child(at, "ItemSelector"), selector) is not None:
             check_template(report, child(at, "ItemSelector"), selector)
+    _check_distributed_only(report, at, state)
     if "ItemReader" in state:
         _check_reader(ctx, child(at, "ItemReader"), state["ItemReader"])
     if "ItemBatcher" in state:
@@ -123,6 +124,21 @@ def _check_processor(ctx: StateCtx, state: dict[str, Any]) -> None:
                 report, child(where, "ProcessorConfig"), processor["ProcessorConfig"]
             )
         ctx.nested(processor, where, PROCESSOR_FIELDS, f"a Map {name}")
+
+
+def _check_distributed_only(report: Report, at: str, state: dict[str, Any]) -> None:
+    """ItemReader, ItemBatcher and ResultWriter belong to a DISTRIBUTED Map."""
+    processor = state.get("ItemProcessor")
+    config = processor.get("ProcessorConfig") if isinstance(processor, dict) else None
+    if isinstance(config, dict) and config.get("Mode") == "DISTRIBUTED":
+        return
+    for name in ("ItemReader", "ItemBatcher", "ResultWriter"):
+        if name in state:
+            report.error(
+                child(at, name),
+                f'"{name}" is only for a Map whose ItemProcessor.ProcessorConfig has '
+                '"Mode": "DISTRIBUTED"',
+            )
 
 
 def _check_processor_config(report: Report, location: str, value: Any) -> None:

@@ -24,13 +24,21 @@ def map_run_arn(record: ExecutionRecord, state: MapState) -> str:
 
 
 def start_children(
-    step: Step, run: Run, state: ParallelState | MapState, outcome: FanOut, machines: MachineCache
+    step: Step,
+    run: Run,
+    state: ParallelState | MapState,
+    outcome: FanOut,
+    machines: MachineCache,
+    map_run: str | None = None,
 ) -> None:
     """Record the fan-out, create every child run, send the first ones their first step.
 
     Children beyond MaxConcurrency wait, created, until a sibling's end launches them.
+    `map_run`: the map run already started (an ItemReader's: its events are recorded).
     """
-    if isinstance(state, ParallelState):
+    if map_run is not None:
+        started = run.last_event_id
+    elif isinstance(state, ParallelState):
         started = step.event(run, "ParallelStateStarted")
     else:
         started = step.event(run, "MapStateStarted", {"length": len(outcome.inputs)})
@@ -39,8 +47,10 @@ def start_children(
     fanout = new_fanout(run, state, outcome, started)
     quiet = run.quiet
     if isinstance(state, MapState) and state.distributed:
-        fanout.map_run_arn = map_run_arn(step.record, state)
-        step.event(run, "MapRunStarted", {"mapRunArn": fanout.map_run_arn})
+        fanout.map_run_arn = map_run or map_run_arn(step.record, state)
+        if map_run is None:
+            step.event(run, "MapRunStarted", {"mapRunArn": fanout.map_run_arn})
+        # Kept from the fan-out on: an ItemReader's map run is listed once its items are in.
         step.writes.map_runs.append(
             new_map_run(fanout.map_run_arn, step.record, run.id, outcome, step.now)
         )

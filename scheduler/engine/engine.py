@@ -35,7 +35,7 @@ from scheduler.asl.outcome import (
     WaitUntil,
 )
 from scheduler.asl.scope import Scope
-from scheduler.engine import events, lifecycle, map_runs, nested
+from scheduler.engine import events, lifecycle, map_io, map_runs, nested
 from scheduler.engine.children import announce_iteration, report_to_parent, start_children
 from scheduler.engine.clock import Clock, SystemClock
 from scheduler.engine.context import context_object
@@ -287,6 +287,9 @@ class Engine:
 
     def _on_task_done(self, step: Step, machine: StateMachine, run: Run, message: Message) -> None:
         state = machine.states[run.state]
+        if isinstance(state, MapState):  # its ItemReader's or ResultWriter's call
+            self._on_map_call_done(step, machine, run, state, message.data or {})
+            return
         assert isinstance(state, TaskState)
         info = self.machines.resource(state.resource)
         data = message.data or {}
@@ -351,6 +354,21 @@ class Engine:
             (due, Message(step.record.arn, run.id, run.seq, Kind.CHILD_ENDED))
         )
 
+    def _on_map_call_done(
+        self, step: Step, machine: StateMachine, run: Run, state: MapState, data: dict[str, Any]
+    ) -> None:
+        """A Distributed Map's ItemReader or ResultWriter call came back."""
+        try:
+            scope = self._scope(step, run, state)
+            outcome = map_io.call_done(step, run, state, scope, data, self.machines)
+        except StatesError as error:  # after MapStateSucceeded: ResultSelector, ResultPath...
+            self._after_error(step, machine, run, state, error)
+            return
+        if isinstance(outcome, StatesError):
+            self._after_error(step, machine, run, state, outcome, failed_event="MapStateFailed")
+        elif outcome is not None and self._leave(step, run, state, outcome):
+            self._run_states(step, machine, run, entering=True)
+
     def _on_timeout(self, step: Step, machine: StateMachine, run: Run, message: Message) -> None:
         state = machine.states[run.state]
         assert isinstance(state, TaskState)
@@ -365,6 +383,13 @@ class Engine:
         fanout = self.store.load_fanout(step.record.arn, run.id)
         step.writes.drop_fanouts.append(run.id)
         step.writes.drop_children_of.append(run.id)
+        if fanout is not None and fanout.failure is None and map_io.writes_results(state):
+            assert isinstance(state, MapState)
+            scope = self._scope(step, run, state)
+            failed = map_io.start_writing(step, run, state, scope, fanout)
+            if failed is not None:
+                self._after_error(step, machine, run, state, failed, failed_event="MapStateFailed")
+            return
         prefix = "ParallelState" if isinstance(state, ParallelState) else "MapState"
         # AWS chains what follows a fan-out to its children's last event.
         after = (message.data or {}).get("after")
@@ -384,7 +409,10 @@ class Engine:
         if after is not None:
             run.last_event_id = after  # the Exited event follows the children too
         try:
-            outcome = fanout_succeeded(state, self._scope(step, run, state), fanout.results)
+            inputs = (run.pending or {}).get("map_inputs")
+            outcome = fanout_succeeded(
+                state, self._scope(step, run, state), fanout.results, inputs
+            )
         except StatesError as error:
             self._after_error(step, machine, run, state, error)
             return
@@ -418,6 +446,9 @@ class Engine:
                     return
             elif isinstance(outcome, Failure):
                 self._fail_run(step, run, outcome.error, outcome.cause)
+                return
+            elif isinstance(outcome, InvokeTask) and isinstance(state, MapState):
+                map_io.start_reading(step, run, state, outcome)
                 return
             elif isinstance(outcome, InvokeTask):
                 assert isinstance(state, TaskState)
@@ -619,6 +650,8 @@ class Engine:
     def _fan_out(
         self, step: Step, run: Run, state: ParallelState | MapState, outcome: FanOut
     ) -> None:
+        if isinstance(state, MapState):
+            map_io.remember_inputs(run, state, outcome)
         start_children(step, run, state, outcome, self.machines)
 
     # ----- ending runs ---------------------------------------------------------------------
@@ -629,6 +662,7 @@ class Engine:
                 step, ExecutionStatus.SUCCEEDED, "ExecutionSucceeded", output=output, root=run
             )
             return
+        output = map_io.child_output(self.machines, step.record, run, output)
         report_to_parent(step, run, output=output)
 
     def _fail_run(self, step: Step, run: Run, error: str, cause: str | None) -> None:

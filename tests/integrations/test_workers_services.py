@@ -119,3 +119,70 @@ def test_workers_call_http_and_aws_with_their_settings(
     assert http_server.last().headers["Authorization"].startswith("Basic ")
     history = json.dumps([to_aws_event(e) for e in workers.store.history(record.arn)])
     assert PASSWORD not in history
+
+
+def test_workers_read_a_csv_from_s3_and_write_the_results_back(
+    workers: WorkerRuntime, moto_url: str
+) -> None:
+    """A Distributed Map on Redis + Celery: the reader's and writer's S3 calls run as
+    `stepline.invoke` tasks on a worker, the rows fan out as child runs."""
+    s3 = boto3.client("s3", endpoint_url=moto_url, region_name="us-east-1")
+    bucket = f"rows-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    rows = "".join(f"r{i},{i}\n" for i in range(25))
+    s3.put_object(Bucket=bucket, Key="in/rows.csv", Body=("id,n\n" + rows).encode())
+    definition: dict[str, Any] = {
+        "StartAt": "Rows",
+        "States": {
+            "Rows": {
+                "Type": "Map",
+                "ItemReader": {
+                    "Resource": f"{STATES}s3:getObject",
+                    "Parameters": {"Bucket.$": "$.bucket", "Key": "in/rows.csv"},
+                    "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"},
+                },
+                "ItemBatcher": {"MaxItemsPerBatch": 10},
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                    "StartAt": "Count",
+                    "States": {
+                        "Count": {
+                            "Type": "Pass",
+                            "Parameters": {"rows.$": "States.ArrayLength($.Items)"},
+                            "End": True,
+                        }
+                    },
+                },
+                "MaxConcurrency": 2,
+                "ResultWriter": {
+                    "Resource": f"{STATES}s3:putObject",
+                    "Parameters": {"Bucket.$": "$.bucket", "Prefix": "out"},
+                },
+                "End": True,
+            }
+        },
+    }
+    account = Account(workers.settings.region, workers.settings.account)
+    record = wait(workers, start_named(workers.engine, account, definition, {"bucket": bucket}))
+    assert record.status == ExecutionStatus.SUCCEEDED, (record.error, record.cause)
+    manifest_key = record.output["ResultWriterDetails"]["Key"]
+    assert manifest_key.startswith("out/") and manifest_key.endswith("/manifest.json")
+    manifest = json.loads(s3.get_object(Bucket=bucket, Key=manifest_key)["Body"].read())
+    written = manifest["ResultFiles"]["SUCCEEDED"][0]["Key"]
+    entries = json.loads(s3.get_object(Bucket=bucket, Key=written)["Body"].read())
+    assert [json.loads(entry["Output"]) for entry in entries] == [
+        {"rows": 10},
+        {"rows": 10},
+        {"rows": 5},
+    ]
+    types = [event.type for event in workers.store.history(record.arn)]
+    assert types == [
+        "ExecutionStarted",
+        "MapStateEntered",
+        "MapStateStarted",
+        "MapRunStarted",
+        "MapRunSucceeded",
+        "MapStateSucceeded",
+        "MapStateExited",
+        "ExecutionSucceeded",
+    ]

@@ -531,8 +531,27 @@ PROCESSOR: dict[str, Any] = {"StartAt": "Item", "States": {"Item": PASS_END}}
 
 
 def map_state(**fields: Any) -> dict[str, Any]:
-    """A machine with one Map state `M` holding an inline processor and `fields`."""
-    return machine(M={"Type": "Map", "ItemProcessor": PROCESSOR, "End": True, **fields})
+    """A machine with one Map state `M` holding an inline processor and `fields`
+    (a distributed one when `fields` hold a Distributed Map's own fields)."""
+    processor = PROCESSOR
+    if fields.keys() & DISTRIBUTED_ONLY:
+        config = {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
+        processor = {**PROCESSOR, "ProcessorConfig": config}
+    return machine(M={"Type": "Map", "ItemProcessor": processor, "End": True, **fields})
+
+
+DISTRIBUTED_ONLY = {"ItemReader", "ItemBatcher", "ResultWriter"}
+
+
+@pytest.mark.parametrize("name", sorted(DISTRIBUTED_ONLY))
+def test_reader_batcher_and_writer_need_a_distributed_map(name: str) -> None:
+    fields = {
+        "ItemReader": {"Resource": "arn:aws:states:::s3:getObject"},
+        "ItemBatcher": {"MaxItemsPerBatch": 2},
+        "ResultWriter": {"WriterConfig": {"OutputType": "JSON"}},
+    }
+    inline = machine(M={"Type": "Map", "ItemProcessor": PROCESSOR, "End": True, name: fields[name]})
+    only(inline, SCHEMA, f"/States/M/{name}", '"Mode": "DISTRIBUTED"')
 
 
 def test_map_needs_exactly_one_processor() -> None:
