@@ -14,8 +14,10 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from integrations.settings import SettingsSource
+from scheduler.engine.messages import TaskRequest
 
 Integration = Callable[[str, Any, float | None], Any]
+CallerIntegration = Callable[[str, Any, float | None, TaskRequest | None], Any]
 
 HTTP_INVOKE = "arn:aws:states:::http:invoke"
 AWS_SDK = "arn:aws:states:::aws-sdk:"
@@ -24,14 +26,17 @@ OPTIMIZED_PREFIXES = (
     "arn:aws:states:::dynamodb:",
     "arn:aws:states:::sqs:",
     "arn:aws:states:::sns:",
-    "arn:aws:states:::events:",
 )
+EVENTS = "arn:aws:states:::events:"
+"""EventBridge: optimized too, and told which execution calls (its ARNs go in Resources)."""
 
 
 class Registry(Protocol):
     """What registration needs of an Invoker."""
 
     def add(self, prefix: str, integration: Integration) -> None: ...
+
+    def add_with_caller(self, prefix: str, integration: CallerIntegration) -> None: ...
 
 
 class Builtins:
@@ -51,6 +56,19 @@ class Builtins:
 
     def optimized(self, resource: str, payload: Any, timeout_seconds: float | None) -> Any:
         return self._get("optimized")(resource, payload, timeout_seconds)
+
+    def events(
+        self,
+        resource: str,
+        payload: Any,
+        timeout_seconds: float | None,
+        request: TaskRequest | None,
+    ) -> Any:
+        from integrations.services import OptimizedServices
+
+        optimized = self._get("optimized")
+        assert isinstance(optimized, OptimizedServices)
+        return optimized(resource, payload, timeout_seconds, request)
 
     def s3_items(self, resource: str, payload: Any, timeout_seconds: float | None) -> Any:
         return self._get("s3-items")(resource, payload, timeout_seconds)
@@ -87,4 +105,5 @@ def register_builtins(registry: Registry, settings: SettingsSource, region: str)
     registry.add(S3_ITEMS, builtins.s3_items)
     for prefix in OPTIMIZED_PREFIXES:
         registry.add(prefix, builtins.optimized)
+    registry.add_with_caller(EVENTS, builtins.events)
     return builtins

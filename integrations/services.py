@@ -27,7 +27,9 @@ from botocore import xform_name
 from integrations.aws_clients import RAW_HEADERS, AwsClients, operation_model, to_json, to_request
 from integrations.aws_errors import SdkNaming, call_failure, v1_naming
 from integrations.patterns import split_action
+from scheduler.arns import state_machine_of
 from scheduler.asl.errors import ErrorName, StatesError
+from scheduler.engine.messages import TaskRequest
 
 PREFIX = "arn:aws:states:::"
 
@@ -104,13 +106,21 @@ class OptimizedServices:
     def __init__(self, clients: AwsClients) -> None:
         self.clients = clients
 
-    def __call__(self, resource: str, payload: Any, timeout_seconds: float | None) -> Any:
+    def __call__(
+        self,
+        resource: str,
+        payload: Any,
+        timeout_seconds: float | None,
+        request: TaskRequest | None = None,
+    ) -> Any:
         service_name, _, action = resource[len(PREFIX) :].partition(":")
         service = OPTIMIZED.get(service_name)
         action = split_action(resource, action)
         if service is None or action not in service.actions:
             raise StatesError(ErrorName.RUNTIME, f"'{resource}' is not a supported integration")
         parameters = _checked(payload, service.actions[action])
+        if service_name == "events" and request is not None:
+            parameters = with_caller_resources(parameters, request.execution)
         client = self.clients.client(service.boto3_name)
         operation = operation_model(client, action)
         assert operation is not None
@@ -126,6 +136,23 @@ class OptimizedServices:
                 "EventBridge.FailedEntry", json.dumps(result, separators=(",", ":"))
             )
         return {**result, **sdk_metadata(response.get("ResponseMetadata", {}))}
+
+
+def with_caller_resources(parameters: dict[str, Any], execution_arn: str) -> dict[str, Any]:
+    """PutEvents entries with the calling execution's and state machine's ARNs appended to
+    their `Resources`, as AWS's optimized integration does (an entry that is not an object,
+    or Resources that are not a list, are left for the service to refuse)."""
+    entries = parameters.get("Entries")
+    if not isinstance(entries, list):
+        return parameters
+    arns = [execution_arn, state_machine_of(execution_arn)]
+    tagged = []
+    for entry in entries:
+        resources = entry.get("Resources", []) if isinstance(entry, dict) else None
+        if isinstance(resources, list):
+            entry = {**entry, "Resources": [*resources, *arns]}
+        tagged.append(entry)
+    return {**parameters, "Entries": tagged}
 
 
 def _checked(payload: Any, allowed: frozenset[str]) -> dict[str, Any]:

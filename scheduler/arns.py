@@ -30,3 +30,11 @@ class Account:
 
     def activity(self, name: str) -> str:
         return f"arn:{self.partition}:states:{self.region}:{self.account}:activity:{name}"
+
+
+def state_machine_of(execution_arn: str) -> str:
+    """The state machine ARN an execution ARN (Standard or Express) belongs to."""
+    parts = execution_arn.split(":")
+    if len(parts) < 7 or parts[5] not in ("execution", "express"):
+        raise ValueError(f"not an execution ARN: {execution_arn!r}")
+    return ":".join([*parts[:5], "stateMachine", parts[6]])

@@ -325,3 +325,30 @@ def test_aws_sdk_parameters_match_members_without_regard_to_case(
     got = invoker(f"{STATES}dynamodb:getItem", {"TableName": table, "Key": {"id": {"S": "c"}}},
                   None)
     assert got["Item"] == {"id": {"S": "c"}, "flag": {"BOOL": False}}
+
+
+def test_put_events_appends_the_callers_arns_to_each_entrys_resources(
+    moto_url: str, aws: Any, runtime_for: Callable[[IntegrationSettings], EmbeddedRuntime],
+) -> None:
+    """As AWS's optimized integration does: the execution's and the state machine's ARNs
+    end each entry's Resources (what a rule on the bus then delivers shows them)."""
+    bus = unique("bus")
+    aws("events").create_event_bus(Name=bus)
+    queue = aws("sqs").create_queue(QueueName=unique("seen"))["QueueUrl"]
+    queue_arn = aws("sqs").get_queue_attributes(
+        QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    aws("events").put_rule(Name="all", EventBusName=bus, EventPattern='{"source": ["shop"]}')
+    aws("events").put_targets(Rule="all", EventBusName=bus,
+                              Targets=[{"Id": "q", "Arn": queue_arn}])
+    definition = {"StartAt": "Emit", "States": {"Emit": {
+        "Type": "Task", "Resource": f"{STATES}events:putEvents",
+        "Parameters": {"Entries": [{"Source": "shop", "DetailType": "OrderPlaced",
+                                    "Detail": {"id": 1}, "EventBusName": bus,
+                                    "Resources": ["arn:aws:s3:::orders"]}]},
+        "End": True}}}
+    runtime = runtime_for(IntegrationSettings(aws_endpoint_url=moto_url))
+    record = runtime.run(definition, {}, timeout=20)
+    assert record.status.value == "SUCCEEDED", record.cause
+    machine = record.arn.replace(":execution:", ":stateMachine:").rsplit(":", 1)[0]
+    message = aws("sqs").receive_message(QueueUrl=queue, WaitTimeSeconds=5)["Messages"][0]
+    assert json.loads(message["Body"])["resources"] == ["arn:aws:s3:::orders", record.arn, machine]
