@@ -145,12 +145,14 @@ class Engine:
 
     # ----- steps ---------------------------------------------------------------------------
 
-    def handle(self, message: Message) -> None:
-        """Run one step for `message`; a stale or unknown message changes nothing."""
+    def handle(self, message: Message, calls: list[TaskRequest] | None = None) -> None:
+        """Run one step for `message`; a stale or unknown message changes nothing. With
+        `calls`, the task calls the step makes are put there for the caller to make
+        (already committed as in flight) instead of being dispatched."""
         record, run = self.store.load_step(message.execution, message.run)
         step = self._step(message, record, run)
         if step is not None:
-            self._commit(step)
+            self._committed(step, self.store.commit(step.writes), calls)
 
     def handle_batch(self, messages: list[Message]) -> None:
         """Run the steps of several messages: those of one execution (a fan-out's
