@@ -14,20 +14,21 @@ from typing import Any
 from scheduler.engine.engine import Engine
 from scheduler.engine.messages import Kind, Message
 from scheduler.engine.records import ExecutionStatus, RunStatus
-from scheduler.engine.tokens import TaskDoesNotExist, parse_token
+from scheduler.engine.tokens import TaskDoesNotExist, TaskTimedOut, parse_token
 
 
 def _waiting(engine: Engine, token: str) -> tuple[str, str, int]:
     arn, run_id, seq = parse_token(token)
     record, run = engine.store.load_step(arn, run_id)
+    if record is None:
+        raise TaskDoesNotExist("Task does not exist")
     if (
-        record is None
-        or record.status != ExecutionStatus.RUNNING
+        record.status != ExecutionStatus.RUNNING
         or run is None
         or run.seq != seq
         or run.status != RunStatus.TASK
     ):
-        raise TaskDoesNotExist("Task does not exist anymore")
+        raise TaskTimedOut("Task Timed Out: 'Provided task does not exist anymore'")
     return arn, run_id, seq
 
 

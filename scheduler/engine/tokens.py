@@ -21,7 +21,12 @@ class InvalidToken(SteplineError):
 
 
 class TaskDoesNotExist(SteplineError):
-    """A token whose task already ended or never existed (AWS: TaskDoesNotExist)."""
+    """A token whose execution does not exist (AWS: TaskDoesNotExist)."""
+
+
+class TaskTimedOut(TaskDoesNotExist):
+    """A token whose task is closed: it ended, timed out, or its execution did (AWS:
+    TaskTimedOut, "the task associated with the token has already been closed")."""
 
 
 def make_token(execution_arn: str, run_id: str, seq: int) -> str:

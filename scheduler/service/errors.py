@@ -22,6 +22,7 @@ class ErrorCode(StrEnum):
     EXECUTION_DOES_NOT_EXIST = "ExecutionDoesNotExist"
     EXECUTION_NOT_REDRIVABLE = "ExecutionNotRedrivable"
     TASK_DOES_NOT_EXIST = "TaskDoesNotExist"
+    TASK_TIMED_OUT = "TaskTimedOut"
     INVALID_OUTPUT = "InvalidOutput"
     INVALID_ARN = "InvalidArn"
     INVALID_DEFINITION = "InvalidDefinition"
@@ -165,9 +166,15 @@ class ExecutionNotRedrivable(ServiceError):
 
 
 class TaskDoesNotExist(ServiceError):
-    """A task token whose task already ended (or never existed)."""
+    """A task token of an execution that does not exist."""
 
     code = ErrorCode.TASK_DOES_NOT_EXIST
+
+
+class TaskTimedOut(ServiceError):
+    """A task token whose task is closed (ended, timed out, or its execution did)."""
+
+    code = ErrorCode.TASK_TIMED_OUT
 
 
 class InvalidOutput(ServiceError):

@@ -16,7 +16,7 @@ from scheduler.engine import callbacks
 from scheduler.engine.engine import Engine
 from scheduler.engine.lifecycle import NotRedrivable
 from scheduler.engine.records import ExecutionRecord
-from scheduler.engine.tokens import InvalidToken, TaskDoesNotExist
+from scheduler.engine.tokens import InvalidToken, TaskDoesNotExist, TaskTimedOut
 from scheduler.service import errors
 
 T = TypeVar("T")
@@ -37,6 +37,8 @@ def _translated(work: Callable[[], T]) -> T:
         return work()
     except InvalidToken as exc:
         raise errors.InvalidTaskToken(str(exc)) from None
+    except TaskTimedOut as exc:
+        raise errors.TaskTimedOut(str(exc)) from None
     except TaskDoesNotExist as exc:
         raise errors.TaskDoesNotExist(str(exc)) from None
 

@@ -107,3 +107,51 @@ def test_start_sync_execution_without_the_sync_host_prefix(server: Server) -> No
                  created["stateMachineArn"], "--input", '{"n": 3}',
                  AWS_DISABLE_HOST_PREFIX_INJECTION="true")
     assert result["status"] == "SUCCEEDED" and json.loads(result["output"]) == {"n": 6}
+
+
+def finished(server: Server, execution_arn: str) -> Any:
+    """DescribeExecution through the CLI until the execution leaves RUNNING (10 s at most)."""
+    deadline = time.monotonic() + 10
+    described = aws(server, "describe-execution", "--execution-arn", execution_arn)
+    while described["status"] == "RUNNING" and time.monotonic() < deadline:
+        described = aws(server, "describe-execution", "--execution-arn", execution_arn)
+    return described
+
+
+def test_redrive_a_failed_execution(server: Server) -> None:
+    created = aws(server, "create-state-machine", "--name", unique("cli-redrive"),
+                  "--definition", definition(Flaky={
+                      "Type": "Task", "Resource": f"{LAMBDA}:flaky_once", "End": True,
+                      "Parameters": {"redrives.$": "$$.Execution.RedriveCount"}}),
+                  "--role-arn", ROLE)
+    started = aws(server, "start-execution", "--state-machine-arn", created["stateMachineArn"])
+    failed = finished(server, started["executionArn"])
+    assert (failed["status"], failed["redriveStatus"]) == ("FAILED", "REDRIVABLE")
+    redriven = aws(server, "redrive-execution", "--execution-arn", started["executionArn"])
+    assert "redriveDate" in redriven
+    done = finished(server, started["executionArn"])
+    assert (done["status"], done["redriveCount"]) == ("SUCCEEDED", 1)
+    assert json.loads(done["output"]) == {"redrives": 1}
+
+
+def test_an_activity_worked_through_the_cli(server: Server) -> None:
+    activity = aws(server, "create-activity", "--name", unique("cli-approve"))["activityArn"]
+    created = aws(server, "create-state-machine", "--name", unique("cli-activity"),
+                  "--definition", definition(Approve={
+                      "Type": "Task", "Resource": activity, "End": True}),
+                  "--role-arn", ROLE)
+    started = aws(server, "start-execution", "--state-machine-arn", created["stateMachineArn"],
+                  "--input", '{"order": 7}')
+    task = aws(server, "get-activity-task", "--activity-arn", activity, "--worker-name", "cli")
+    assert json.loads(task["input"]) == {"order": 7}
+    aws(server, "send-task-heartbeat", "--task-token", task["taskToken"])
+    aws(server, "send-task-success", "--task-token", task["taskToken"],
+        "--task-output", '{"approved": true}')
+    done = finished(server, started["executionArn"])
+    assert done["status"] == "SUCCEEDED" and json.loads(done["output"]) == {"approved": True}
+    stderr = aws(server, "send-task-success", "--task-token", task["taskToken"],
+                 "--task-output", "{}", expect_ok=False)
+    assert "TaskTimedOut" in stderr  # the task is closed, as AWS answers
+    listed = aws(server, "list-activities")["activities"]
+    assert activity in [a["activityArn"] for a in listed]
+    aws(server, "delete-activity", "--activity-arn", activity)

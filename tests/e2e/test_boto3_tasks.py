@@ -42,7 +42,7 @@ def test_an_activity_worker_polls_and_answers(sfn: Any) -> None:
     ]
     with pytest.raises(ClientError) as again:
         sfn.send_task_success(taskToken=task["taskToken"], output="{}")
-    assert again.value.response["Error"]["Code"] == "TaskDoesNotExist"
+    assert again.value.response["Error"]["Code"] == "TaskTimedOut"
 
 
 def test_send_task_failure_fails_the_execution(sfn: Any) -> None:

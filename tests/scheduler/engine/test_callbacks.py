@@ -17,7 +17,7 @@ from scheduler.engine.callbacks import (
     send_task_success,
 )
 from scheduler.engine.records import ExecutionStatus
-from scheduler.engine.tokens import InvalidToken, TaskDoesNotExist, make_token
+from scheduler.engine.tokens import InvalidToken, TaskDoesNotExist, TaskTimedOut, make_token
 from tests.scheduler.engine.test_engine import types
 
 ACTIVITY = "arn:aws:states:us-east-1:123456789012:activity:approve"
@@ -101,7 +101,7 @@ def test_a_token_works_once(runtime: Any) -> None:
 
     in_background(worker)
     assert runtime.wait(record).output == {"approval": "yes"}
-    with pytest.raises(TaskDoesNotExist):
+    with pytest.raises(TaskTimedOut):
         send_task_success(runtime.engine, tokens[0], "again")
 
 
