@@ -7,7 +7,7 @@ Runs name their (sub-)machine by a path from the top level: () for the top level
 from __future__ import annotations
 
 from integrations.resources import ResourceInfo, describe_resource
-from scheduler.asl.model import AnyState, MapState, ParallelState, StateMachine
+from scheduler.asl.model import AnyState, MapState, ParallelState, StateMachine, TaskState
 from scheduler.asl.parse import load_definition
 from scheduler.engine.tokens import is_callback
 
@@ -56,7 +56,9 @@ class MachineCache:
 
     def issues_token(self, state: AnyState) -> bool:
         """Whether a Task gets `$$.Task.Token`: callback tasks and activities."""
-        resource = getattr(state, "resource", "")
+        if not isinstance(state, TaskState):
+            return False
+        resource = state.resource
         return is_callback(resource) or self.resource(resource).resource_type == "activity"
 
     def resource(self, resource: str) -> ResourceInfo:
