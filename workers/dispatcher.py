@@ -23,10 +23,9 @@ SHARES = 8
 while each message still carries as many steps as it can."""
 
 
-def batches(count: int) -> range:
-    """Where each Celery message of `count` steps starts."""
-    size = min(MAX_BATCH, max(BATCH, -(-count // SHARES)))
-    return range(0, count, size)
+def batch_size(count: int) -> int:
+    """How many of `count` steps (or task calls) go in each Celery message."""
+    return min(MAX_BATCH, max(BATCH, -(-count // SHARES)))
 
 
 def message_args(message: Message) -> list[Any]:
@@ -60,10 +59,8 @@ class CeleryDispatcher:
             self.send(messages[0])
             return
         queue = self._queue(messages[0].execution, STEPS_QUEUE)
-        starts = batches(len(messages))
-        for start in starts:
-            batch = [message_args(m) for m in messages[start : start + starts.step]]
-            self.app.send_task("stepline.steps", args=[batch], queue=queue)
+        args = [message_args(m) for m in messages]
+        self._send_batches("stepline.steps", queue, args, batch_size(len(args)))
 
     def send_mixed(self, messages: list[Message]) -> None:
         """Steps of any executions (first steps gathered by `Coalescing`): one Celery
@@ -75,10 +72,9 @@ class CeleryDispatcher:
         for queue, group in by_queue.items():
             if len(group) == 1:
                 self.app.send_task("stepline.step", args=[message_args(group[0])], queue=queue)
-                continue
-            for start in range(0, len(group), MAX_BATCH):
-                batch = [message_args(m) for m in group[start : start + MAX_BATCH]]
-                self.app.send_task("stepline.steps", args=[batch], queue=queue)
+            else:
+                args = [message_args(m) for m in group]
+                self._send_batches("stepline.steps", queue, args, MAX_BATCH)
 
     def send_at(self, due: float, message: Message) -> None:
         """Nothing to do: the timer is already in Redis (committed with its step)."""
@@ -94,10 +90,13 @@ class CeleryDispatcher:
             self.invoke(requests[0])
             return
         queue = self._queue(requests[0].execution, TASKS_QUEUE)
-        starts = batches(len(requests))
-        for start in starts:
-            batch = [shallow_dict(r) for r in requests[start : start + starts.step]]
-            self.app.send_task("stepline.invokes", args=[batch], queue=queue)
+        args = [shallow_dict(r) for r in requests]
+        self._send_batches("stepline.invokes", queue, args, batch_size(len(args)))
+
+    def _send_batches(self, task: str, queue: str, args: list[Any], size: int) -> None:
+        """`args` as Celery messages of `task`, `size` items each."""
+        for start in range(0, len(args), size):
+            self.app.send_task(task, args=[args[start : start + size]], queue=queue)
 
 
 def machine_name(execution_arn: str) -> str:
