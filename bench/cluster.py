@@ -122,7 +122,7 @@ def profiled_workloads(names: list[str]) -> list[tuple[Workload, int]]:
 
 def measure_configuration(workers: int, folder: Path, args: argparse.Namespace) -> Configuration:
     """Everything measured with `workers` worker processes."""
-    prefetch = str(args.prefetch) if args.prefetch else os.environ.get("STEPLINE_PREFETCH", "4")
+    prefetch = str(args.prefetch) if args.prefetch else os.environ.get("STEPLINE_PREFETCH", "1")
     config = Configuration(workers, prefetch, load_average_at_start=load_average())
     started = time.monotonic()
     print(f"== {workers} worker process(es), prefetch {prefetch}")

@@ -39,7 +39,10 @@ def make_app(broker: str | None = None) -> Celery:
         task_ignore_result=True,
         task_acks_late=True,
         task_reject_on_worker_lost=True,
-        worker_prefetch_multiplier=int(os.environ.get("STEPLINE_PREFETCH", "4")),
+        # One message reserved per pool process: a worker busy in a long handler call then
+        # holds nothing else back (late acks keep a reserved message until it is done).
+        # Fan-outs travel 32-128 steps to a message, so this costs no throughput.
+        worker_prefetch_multiplier=int(os.environ.get("STEPLINE_PREFETCH", "1")),
         # A redelivery only happens after a worker died holding the message; the engine's
         # own sweep re-sends lost steps much sooner, so this only has to outlast the
         # longest handler call.
