@@ -84,14 +84,18 @@ class CeleryDispatcher:
         self.app.send_task("stepline.invoke", args=[shallow_dict(request)], queue=queue)
 
     def invoke_many(self, requests: list[TaskRequest]) -> None:
-        """Task calls of one execution (a batch of a Map's children) in few Celery
-        messages: each runs its calls on threads and applies their outcomes together."""
+        """Task calls made together (a batch of a Map's children, or the first calls of
+        executions started together) in few Celery messages per queue: each message's
+        calls run on threads and their outcomes are applied together."""
         if len(requests) == 1:
             self.invoke(requests[0])
             return
-        queue = self._queue(requests[0].execution, TASKS_QUEUE)
-        args = [shallow_dict(r) for r in requests]
-        self._send_batches("stepline.invokes", queue, args, batch_size(len(args)))
+        by_queue: dict[str, list[dict[str, Any]]] = {}
+        for request in requests:
+            queue = self._queue(request.execution, TASKS_QUEUE)
+            by_queue.setdefault(queue, []).append(shallow_dict(request))
+        for queue, args in by_queue.items():
+            self._send_batches("stepline.invokes", queue, args, batch_size(len(args)))
 
     def _send_batches(self, task: str, queue: str, args: list[Any], size: int) -> None:
         """`args` as Celery messages of `task`, `size` items each."""

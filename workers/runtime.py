@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass, replace
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from integrations.invoke import Invoker
@@ -24,6 +25,9 @@ from workers.app import make_app
 from workers.coalesce import Coalescing
 from workers.dispatcher import CeleryDispatcher
 
+TASK_THREADS = 32
+"""Task calls a worker process makes at once for `stepline.invokes` (slow calls overlap)."""
+
 
 @dataclass
 class WorkerRuntime:
@@ -34,6 +38,10 @@ class WorkerRuntime:
     dispatcher: CeleryDispatcher | Coalescing
     engine: Engine
     invoker: Invoker
+    calls: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(TASK_THREADS, thread_name_prefix="stepline-task")
+    )
+    """Threads for the task calls of `stepline.invokes` messages (started on first use)."""
 
 
 def build_runtime(

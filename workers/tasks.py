@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
-from functools import partial
+from concurrent.futures import FIRST_COMPLETED, wait
 from typing import Any
 
 from scheduler.engine.messages import Kind, Message, TaskRequest, call_task, key_of
@@ -16,8 +15,8 @@ from workers.runtime import WorkerRuntime, worker_runtime
 
 CHAIN_SECONDS = 0.05
 """How long one `stepline.invoke` may go on making an execution's next Task calls."""
-TASK_THREADS = 32
-"""Task calls of one `stepline.invokes` message that run at once (slow calls overlap)."""
+GATHER_SECONDS = 0.002
+"""How long the first outcome of a `stepline.invokes` waits for others to be applied with."""
 
 
 @app.task(name="stepline.step")  # type: ignore[untyped-decorator]
@@ -86,12 +85,19 @@ def invoke(request_fields: dict[str, Any]) -> None:
 
 @app.task(name="stepline.invokes")  # type: ignore[untyped-decorator]
 def invokes(batch: list[dict[str, Any]]) -> None:
-    """Several task calls of one execution (a Map's children), each on its own thread as
-    the embedded engine runs them, then their outcomes applied with one load and one
-    commit: a batch of calls costs one hop, and slow calls still overlap."""
+    """Several task calls made together (a Map's children, or the first calls of
+    executions started together), each on its own thread as the embedded engine runs
+    them: a batch of calls costs one hop, and slow calls still overlap. Outcomes are
+    applied as they come in, those that finish within GATHER_SECONDS of each other with
+    one load and one commit per execution, so a slow call never holds back the others."""
     runtime = worker_runtime()
     requests = [TaskRequest(**fields) for fields in batch]
-    threads = min(len(requests), TASK_THREADS)
-    with ThreadPoolExecutor(threads, thread_name_prefix="stepline-task") as pool:
-        done = list(pool.map(partial(call_task, runtime.invoker), requests))
-    runtime.engine.handle_batch(done)
+    order = {runtime.calls.submit(call_task, runtime.invoker, r): i for i, r in enumerate(requests)}
+    pending = set(order)
+    while pending:
+        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        if pending:
+            more, pending = wait(pending, timeout=GATHER_SECONDS)
+            done |= more
+        # In the order the calls were made, so a batch's history is deterministic.
+        runtime.engine.handle_batch([f.result() for f in sorted(done, key=order.__getitem__)])

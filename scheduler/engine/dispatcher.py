@@ -27,4 +27,4 @@ class Dispatcher(Protocol):
         """Call a task resource; its outcome comes back as a TASK_DONE message."""
 
     def invoke_many(self, requests: list[TaskRequest]) -> None:
-        """Call several task resources of one execution (a dispatcher may batch them)."""
+        """Call several task resources (a dispatcher may batch them)."""

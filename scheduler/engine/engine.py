@@ -159,24 +159,31 @@ class Engine:
         children, sent together) with one load and one commit, each step keeping its own
         compare-and-set, so a stale one changes nothing and the others still apply. An
         unexpected error in one step is raised after the others committed (its message
-        stays in flight for the sweep)."""
+        stays in flight for the sweep). The task calls the steps make, whatever their
+        executions, go out together."""
         groups: dict[str, list[Message]] = {}
         for message in messages:
             groups.setdefault(message.execution, []).append(message)
         errors: list[Exception] = []
+        calls: list[TaskRequest] = []
         for execution, group in groups.items():
             try:
                 if len(group) == 1:
-                    self.handle(group[0])
+                    self.handle(group[0], calls)
                 else:
-                    errors.extend(self._handle_group(execution, group))
+                    errors.extend(self._handle_group(execution, group, calls))
             except Exception as exc:  # noqa: BLE001 - the other executions still run
                 errors.append(exc)
+        if calls:
+            self.dispatcher.invoke_many(calls)
         if errors:
             raise errors[0]
 
-    def _handle_group(self, execution: str, messages: list[Message]) -> list[Exception]:
-        """Steps of one execution: one load, one commit; the errors of steps that raised."""
+    def _handle_group(
+        self, execution: str, messages: list[Message], calls: list[TaskRequest]
+    ) -> list[Exception]:
+        """Steps of one execution: one load, one commit; the errors of steps that raised.
+        Their task calls are added to `calls`."""
         record, runs = self.store.load_steps(execution, [m.run for m in messages])
         steps: list[Step] = []
         errors: list[Exception] = []
@@ -190,11 +197,8 @@ class Engine:
             if step is not None:
                 steps.append(step)
         produced = self.store.commit_many([step.writes for step in steps])
-        calls: list[TaskRequest] = []
         for step, messages_out in zip(steps, produced, strict=True):
             self._committed(step, messages_out, calls)
-        if calls:
-            self.dispatcher.invoke_many(calls)
         return errors
 
     def _step(

@@ -51,6 +51,16 @@ def test_task_calls_of_a_batch_go_out_together_on_the_tasks_queue() -> None:
     assert payloads == list(range(40))
 
 
+def test_task_calls_of_several_executions_go_out_per_queue() -> None:
+    app = RecordingApp()
+    dispatcher = CeleryDispatcher(app, {"reports": "slow"})
+    reports = ARN.replace(":orders:", ":reports:")
+    calls = [TaskRequest(arn, "0", 1, "noop", i, "T") for i, arn in enumerate([ARN, reports] * 3)]
+    dispatcher.invoke_many(calls)
+    sent = {queue: [call["payload"] for call in batch] for _, (batch,), queue in app.sent}
+    assert sent == {"stepline.tasks": [0, 2, 4], "slow.tasks": [1, 3, 5]}
+
+
 def test_routed_state_machines_batch_to_their_own_queues() -> None:
     app = RecordingApp()
     dispatcher = CeleryDispatcher(app, {"orders": "fast"})

@@ -71,3 +71,28 @@ def test_a_retry_in_the_middle_of_a_chain_waits_its_interval_then_goes_on(
     types = [e["type"] for e in cluster_runtime.history(record)]
     assert types.count("LambdaFunctionFailed") == 2
     assert types.count("LambdaFunctionSucceeded") == 3
+
+
+def test_a_slow_call_does_not_hold_back_the_outcomes_of_its_batch(
+    cluster_runtime: ClusterRuntime,
+) -> None:
+    """The two items' calls travel in one `stepline.invokes`; the quick one's outcome is
+    applied while the slow one still runs, so its events come first in the history
+    although its call was made second."""
+    definition = {
+        "StartAt": "M",
+        "States": {"M": {"Type": "Map", "End": True, "ItemProcessor": {
+            "StartAt": "Add",
+            "States": {"Add": {"Type": "Task", "Resource": ADD, "End": True}},
+        }}},
+    }
+    items = [{"n": 0, "pause": 1.0}, {"n": 10, "pause": 0}]
+    record = cluster_runtime.run(definition, items)
+    assert record.status == ExecutionStatus.SUCCEEDED
+    assert record.output == [{"n": 1, "pause": 1.0}, {"n": 11, "pause": 0}]
+    ended = [
+        e["mapIterationSucceededEventDetails"]["index"]
+        for e in cluster_runtime.history(record)
+        if e["type"] == "MapIterationSucceeded"
+    ]
+    assert ended == [1, 0]

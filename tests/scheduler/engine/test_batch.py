@@ -34,6 +34,8 @@ class QueueDispatcher:
     def __init__(self) -> None:
         self.batches: deque[list[Message]] = deque()
         self.calls: list[TaskRequest] = []
+        self.gathered: list[int] = []
+        """How many calls each `invoke_many` carried."""
 
     def send(self, message: Message) -> None:
         self.batches.append([message])
@@ -50,6 +52,7 @@ class QueueDispatcher:
 
     def invoke_many(self, requests: list[TaskRequest]) -> None:
         self.calls.extend(requests)
+        self.gathered.append(len(requests))
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -176,3 +179,16 @@ def test_task_calls_of_a_batch_go_out_together(store: Store) -> None:
     record = store.get_execution(arn)
     assert record is not None and record.output == [10, 20, 30]
     assert [e.type for e in store.history(arn)].count("TaskSucceeded") == 3
+
+
+def test_first_task_calls_of_executions_started_together_go_out_together(store: Store) -> None:
+    dispatcher = QueueDispatcher()
+    engine = Engine(store, dispatcher)
+    definition = json.dumps(
+        {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "noop", "End": True}}}
+    )
+    arns = [start(engine, definition, n) for n in range(3)]
+    first_steps = [dispatcher.batches.popleft()[0] for _ in arns]
+    engine.handle_batch(first_steps)  # as the API's gathered first steps arrive
+    assert dispatcher.gathered == [3]
+    assert [c.execution for c in dispatcher.calls] == arns
