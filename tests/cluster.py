@@ -3,6 +3,7 @@ like the embedded runtime (`run`, `start`, `wait`, `history`)."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Mapping
@@ -15,6 +16,11 @@ from scheduler.engine.history import to_aws_event
 from scheduler.engine.records import ExecutionRecord, ExecutionStatus
 from scheduler.runtime import start_named
 from workers.runtime import WorkerRuntime, build_runtime
+
+
+def toml_table(table: Mapping[str, str]) -> str:
+    """A config file's table body: one `"name" = "value"` line per entry, sorted."""
+    return "\n".join(f"{json.dumps(k)} = {json.dumps(v)}" for k, v in sorted(table.items()))
 
 
 class ClusterRuntime:

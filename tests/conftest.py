@@ -10,15 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.cluster import ClusterRuntime
+from tests.cluster import ClusterRuntime, toml_table
 from tests.conformance.cases import conformance_dir, handler_table, load_cases
 from workers.local_cluster import Cluster, RedisServer
 
 ENGINE_HANDLERS = Path(__file__).parent / "scheduler" / "engine" / "handlers.py"
-
-
-def _toml_table(table: dict[str, str]) -> str:
-    return "\n".join(f"{json.dumps(k)} = {json.dumps(v)}" for k, v in sorted(table.items()))
 
 
 @pytest.fixture(scope="session")
@@ -40,7 +36,7 @@ def cluster_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     config.write_text(
         'account = "111111111111"\n'
         f"handler_paths = [{json.dumps(str(ENGINE_HANDLERS))}]\n"
-        f"[handlers]\n{_toml_table(handlers)}\n"
+        f"[handlers]\n{toml_table(handlers)}\n"
     )
     return {
         "STEPLINE_CONFIG": str(config),

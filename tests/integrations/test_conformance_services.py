@@ -1,5 +1,9 @@
 """Conformance: the recorded AWS executions that use S3, SQS, SNS, DynamoDB or aws-sdk, run
-on the embedded engine with moto's standalone server standing in for AWS.
+on both engine configurations with moto's standalone server standing in for AWS.
+
+`embedded`: the in-process default. `cluster`: a private redis-server, two Celery worker
+processes and the scheduler process, started once for this module, whose config file
+points the workers' AWS integrations at moto (`services_cluster`).
 
 Each case's `resources` are created on moto first (under the recordings' account), its
 `setup` calls made, and the execution's status and output (or error and cause) compared
@@ -9,12 +13,16 @@ ResultWriter) are also compared event by event (level 3). Cases that also need J
 variables, callbacks or nested executions belong to other suites, except the Distributed
 Map ones, which only run here. A case we cannot match stays listed in KNOWN_DIFFERENCES
 (KNOWN_EVENT_DIFFERENCES for level 3) with its reason (strict xfail: fixing one forces the
-list to shrink).
+list to shrink); a difference that shows on one configuration only is listed for that one
+in KNOWN_DIFFERENCES_ON.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -24,10 +32,12 @@ from integrations.settings import IntegrationSettings
 from scheduler.engine.engine import EngineSettings
 from scheduler.engine.records import StateMachineType
 from scheduler.runtime import EmbeddedRuntime
+from tests.cluster import ClusterRuntime, toml_table
 from tests.conformance.cases import (
     ACCOUNT,
     REGION,
     Case,
+    handler_table,
     handlers_module,
     load_cases,
     mask,
@@ -40,6 +50,7 @@ from tests.conformance.cases import (
     result_matches,
     skip_keys,
 )
+from workers.local_cluster import Cluster, RedisServer
 
 SERVICES = {"s3", "sqs", "sns", "dynamodb", "aws_sdk"}
 OTHER_SUITES = {"jsonata", "variables", "callback", "nested_sfn"}
@@ -95,20 +106,36 @@ def _selected() -> list[tuple[int, Case]]:
 
 
 CASES = _selected()
+CONFIGURATIONS = ("embedded", "cluster")
 _HANDLERS: list[Any] = []
 
+#: Differences that show on one configuration only: configuration -> case id -> reason.
+KNOWN_DIFFERENCES_ON: dict[str, dict[str, str]] = {"embedded": {}, "cluster": {}}
 
-def _reason(case: Case) -> str | None:
-    return KNOWN_DIFFERENCES.get(case.id)
+#: Added to a case's number in its resources' names on each configuration, so the two
+#: runs of a case never share a table, queue or bucket on the one moto server. (A name the
+#: recording fixes, test_map_state_result_writer's `result-bucket`, is shared: each run
+#: writes its results under its own map run's prefix.)
+_NAME_OFFSET = {"embedded": 0, "cluster": 10_000}
 
 
-def _params() -> list[Any]:
+def _params(
+    known: dict[str, str], known_on: dict[str, dict[str, str]], cases: list[tuple[int, Case]]
+) -> list[Any]:
+    """One parameter per configuration and case (`embedded-<case id>`), each a strict
+    xfail when `known` or that configuration's `known_on` lists the case."""
     params = []
-    for number, case in CASES:
-        reason = _reason(case)
-        marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
-        params.append(pytest.param(number, case, id=case.id, marks=marks))
-    return params or [pytest.param(0, None, marks=pytest.mark.skip(reason="no conformance folder"))]
+    for configuration in CONFIGURATIONS:
+        for number, case in cases:
+            reason = known.get(case.id) or known_on[configuration].get(case.id)
+            marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
+            params.append(
+                pytest.param(
+                    configuration, number, case, id=f"{configuration}-{case.id}", marks=marks
+                )
+            )
+    skipped = pytest.mark.skip(reason="no conformance folder")
+    return params or [pytest.param("embedded", 0, None, marks=skipped)]
 
 
 @pytest.fixture(autouse=True)
@@ -189,12 +216,65 @@ class Stand:
         getattr(self.client(step["service"]), step["op"])(**kwargs)
 
 
-def _run(case: Case, number: int, moto_url: str) -> tuple[Any, Stand, list[dict[str, Any]]]:
-    stand = Stand(moto_url, number)
-    for resource in case.raw.get("resources", []):
-        stand.create(resource)
-    for step in case.raw.get("setup", []):
-        stand.run_setup(step)
+@pytest.fixture(scope="module")
+def services_cluster(
+    moto_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ClusterRuntime]:
+    """Redis + two Celery workers + the scheduler, once for the module: the workers' AWS
+    integrations call moto, under the recordings' account, with fake credentials. Its own
+    redis-server: the session's cluster (tests/conftest.py) has no moto endpoint."""
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    folder = tmp_path_factory.mktemp("services-cluster")
+    config = folder / "stepline.toml"
+    config.write_text(
+        f"account = {json.dumps(ACCOUNT)}\n"
+        f"aws_endpoint_url = {json.dumps(moto_url)}\n"
+        f"[handlers]\n{toml_table(handler_table(load_cases()))}\n"
+    )
+    env = {
+        "STEPLINE_CONFIG": str(config),
+        "STEPLINE_TIME_SCALE": "0.01",
+        "STEPLINE_PREFETCH": "1",
+        **_fake_aws_credentials(folder),
+    }
+    redis = RedisServer(folder / "redis")
+    redis.start()
+    processes = Cluster(redis.url, folder / "logs", env)
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_DEFAULT_PROFILE"):
+        processes.env.pop(name, None)
+    try:
+        processes.start_worker()
+        processes.start_worker()
+        processes.start_scheduler()
+        yield ClusterRuntime(redis.url, env)
+    finally:
+        processes.stop()
+        redis.stop()
+
+
+def _fake_aws_credentials(folder: Path) -> dict[str, str]:
+    """As the `aws_credentials` fixture gives this process: never real AWS."""
+    return {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_CONFIG_FILE": str(folder / "no-aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(folder / "no-aws-credentials"),
+    }
+
+
+Run = tuple[Any, Stand, list[dict[str, Any]]]
+#: (configuration, case id) -> (record, stand, history): each case runs once per
+#: configuration, for level 1 and 2 and, for the Distributed Map cases, level 3.
+_RUNS: dict[tuple[str, str], Run] = {}
+
+
+def _runtime(
+    configuration: str, case: Case, moto_url: str, request: pytest.FixtureRequest
+) -> EmbeddedRuntime | ClusterRuntime:
+    if configuration == "cluster":
+        cluster: ClusterRuntime = request.getfixturevalue("services_cluster")
+        return cluster
     if not _HANDLERS:
         _HANDLERS.append(handlers_module())
     runtime = EmbeddedRuntime(
@@ -202,6 +282,23 @@ def _run(case: Case, number: int, moto_url: str) -> tuple[Any, Stand, list[dict[
         settings=EngineSettings(account=ACCOUNT, time_scale=0.01),
     )
     runtime.invoker.configure(IntegrationSettings(aws_endpoint_url=moto_url))
+    return runtime
+
+
+def _run(
+    configuration: str, case: Case, number: int, moto_url: str, request: pytest.FixtureRequest
+) -> Run:
+    """The case's resources created on moto, then the case run on `configuration`
+    (once: a second call answers the first run)."""
+    key = (configuration, case.id)
+    if key in _RUNS:
+        return _RUNS[key]
+    stand = Stand(moto_url, number + _NAME_OFFSET[configuration])
+    for resource in case.raw.get("resources", []):
+        stand.create(resource)
+    for step in case.raw.get("setup", []):
+        stand.run_setup(step)
+    runtime = _runtime(configuration, case, moto_url, request)
     definition = stand.text(json.dumps(case.raw["definition"]))
     input_value = json.loads(stand.text(case.raw.get("input") or "{}"))
     kind = StateMachineType.EXPRESS if case.express else StateMachineType.STANDARD
@@ -212,14 +309,19 @@ def _run(case: Case, number: int, moto_url: str) -> tuple[Any, Stand, list[dict[
         history = runtime.history(record)
     finally:
         runtime.close()
-    return record, stand, history
+    _RUNS[key] = (record, stand, history)
+    return _RUNS[key]
 
 
-@pytest.mark.parametrize(("number", "case"), _params())
-def test_result_matches_aws(number: int, case: Case, moto_url: str) -> None:
-    record, stand, history = _run(case, number, moto_url)
-    output = regex_normalized(case, number, record.output, stand.tokens)
-    cause = regex_normalized(case, number, record.cause, stand.tokens)
+@pytest.mark.parametrize(
+    ("configuration", "number", "case"), _params(KNOWN_DIFFERENCES, KNOWN_DIFFERENCES_ON, CASES)
+)
+def test_result_matches_aws(
+    configuration: str, number: int, case: Case, moto_url: str, request: pytest.FixtureRequest
+) -> None:
+    record, stand, history = _run(configuration, case, number, moto_url, request)
+    output = regex_normalized(case, stand.number, record.output, stand.tokens)
+    cause = regex_normalized(case, stand.number, record.cause, stand.tokens)
     difference = result_matches(case, record.status.value, output, record.error, cause)
     assert difference is None, difference
     if case.raw.get("kind") == "history" and case.expected.get("events"):
@@ -242,25 +344,26 @@ KNOWN_EVENT_DIFFERENCES: dict[str, str] = {
 }
 
 
-def _history_params() -> list[Any]:
-    params = []
-    for number, case in CASES:
-        if "distributed_map" not in case.needs or not case.expected.get("history"):
-            continue
-        reason = KNOWN_EVENT_DIFFERENCES.get(case.id)
-        marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
-        params.append(pytest.param(number, case, id=case.id, marks=marks))
-    return params or [pytest.param(0, None, marks=pytest.mark.skip(reason="no conformance folder"))]
+KNOWN_EVENT_DIFFERENCES_ON: dict[str, dict[str, str]] = {"embedded": {}, "cluster": {}}
+
+DISTRIBUTED_MAP_HISTORIES = [
+    (number, case)
+    for number, case in CASES
+    if "distributed_map" in case.needs and case.expected.get("history")
+]
 
 
-@pytest.mark.parametrize(("number", "case"), _history_params())
+@pytest.mark.parametrize(
+    ("configuration", "number", "case"),
+    _params(KNOWN_EVENT_DIFFERENCES, KNOWN_EVENT_DIFFERENCES_ON, DISTRIBUTED_MAP_HISTORIES),
+)
 def test_distributed_map_history_matches_aws_event_by_event(
-    number: int, case: Case, moto_url: str
+    configuration: str, number: int, case: Case, moto_url: str, request: pytest.FixtureRequest
 ) -> None:
     """Level 3 for the ItemReader/ResultWriter cases: every event (ids, previousEventId,
     details) as AWS recorded it, timestamps and the case's skip_verify_paths aside."""
-    _, stand, history = _run(case, number, moto_url)
-    ours = regex_normalized(case, number, history, stand.tokens)
+    _, stand, history = _run(configuration, case, number, moto_url, request)
+    ours = regex_normalized(case, stand.number, history, stand.tokens)
     expected = list(case.expected["history"])
     assert len(ours) == len(expected)
     wildcards = masked_values(case) | {"timestamp"}
