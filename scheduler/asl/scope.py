@@ -53,7 +53,9 @@ class Scope:
         return path.find(self.variables[name])
 
     def with_input(self, value: Any) -> Scope:
-        """The same scope reading a different `$`."""
+        """The same scope reading a different `$` (nor `result` nor `error_output`)."""
+        if value is self.input and self.result is ABSENT and self.error_output is ABSENT:
+            return self  # frozen, so the very same scope is the one that would be built
         return Scope(value, self.context, self.variables)
 
     def with_result(self, result: Any) -> Scope:
