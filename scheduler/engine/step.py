@@ -69,7 +69,7 @@ def resolve(value: int, base: int) -> int:
 
 
 def resolve_ids(writes: StepWrites, base: int) -> None:
-    """Replace every provisional id in the step's events, runs and fan-outs."""
+    """Replace every provisional id in the step's events, runs, fan-outs and report."""
     for event in writes.events:
         event.id = resolve(event.id, base)
         event.previous_id = resolve(event.previous_id, base)
@@ -79,6 +79,10 @@ def resolve_ids(writes: StepWrites, base: int) -> None:
     fanout: Fanout
     for fanout in writes.fanouts.values():
         fanout.started_event_id = resolve(fanout.started_event_id, base)
+    report = writes.child_report
+    if report is not None:
+        report.last_state_event = resolve(report.last_state_event, base)
+        report.last_event = resolve(report.last_event, base)
 
 
 def data_limit_error(name: str) -> StatesError:
