@@ -90,7 +90,8 @@ def message_key(execution: str, run: str, seq: int, kind: str) -> str:
 
 def key_of(message: Message) -> str:
     """The key of a message; a TASK_DONE consumes the key of the task call it answers."""
-    kind = "task" if message.kind == Kind.TASK_DONE else message.kind.value
+    # str() of a StrEnum member is its value, without the `.value` property's two calls.
+    kind = "task" if message.kind == Kind.TASK_DONE else str(message.kind)
     return message_key(message.execution, message.run, message.seq, kind)
 
 
