@@ -14,7 +14,8 @@ class Advance:
     """Leave the state with `output`; go to `next`, or end the branch when `next` is None.
 
     Never changed once built; not `frozen=True` only for speed: one is built for nearly every state,
-    and a frozen dataclass's `__init__` (`object.__setattr__` per field) costs 3-5x more."""
+    and a frozen dataclass's `__init__` (`object.__setattr__` per field) costs 3-5x more.
+    """
 
     output: Any
     next: str | None

@@ -56,7 +56,7 @@ class Scope:
         return path.find(self.variables[name])
 
     def with_input(self, value: Any) -> Scope:
-        """The same scope reading a different `$` (nor `result` nor `error_output`)."""
+        """The same scope reading a different `$`, without `result` and `error_output`."""
         if value is self.input and self.result is ABSENT and self.error_output is ABSENT:
             return self  # an equal scope: this one (scopes are never changed)
         return Scope(value, self.context, self.variables)

@@ -30,7 +30,8 @@ class Message:
     """A step to run: `run` of `execution`, valid only while the run's seq is `seq`.
 
     Never changed once built; not `frozen=True` only for speed: one is built for every step,
-    and a frozen dataclass's `__init__` (`object.__setattr__` per field) costs 3-5x more."""
+    and a frozen dataclass's `__init__` (`object.__setattr__` per field) costs 3-5x more.
+    """
 
     execution: str
     run: str
