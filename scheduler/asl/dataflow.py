@@ -13,11 +13,16 @@ from scheduler.asl.scope import Scope
 from scheduler.asl.variables import Assign, run_assign
 
 
+def _is_whole_input(path: Path | None) -> bool:
+    """Whether a path is plain `$`: it selects its document unchanged."""
+    return path is not None and path.keys == () and path.root == "$"
+
+
 def _select(path: Path | None, scope: Scope) -> Any:
     """Apply InputPath/OutputPath: None (null) gives `{}`; `$` gives the input itself."""
     if path is None:
         return {}
-    if path.keys == () and path.root == "$":
+    if _is_whole_input(path):
         return scope.input
     try:
         return scope.resolve(path)
@@ -59,11 +64,15 @@ def place_result(result_path: Path | None, raw_input: Any, result: Any) -> Any:
 def output(flow: DataFlow, raw_input: Any, result: Any, scope: Scope) -> Any:
     """ResultPath then OutputPath: what the state passes on."""
     combined = place_result(flow.result_path, raw_input, result)
+    if _is_whole_input(flow.output_path):
+        return combined  # what `_select` returns for `$`, without a scope to read it
     return _select(flow.output_path, scope.with_input(combined))
 
 
 def output_of_input(flow: DataFlow, selected: Any, scope: Scope) -> Any:
     """OutputPath over the (InputPath-selected) input, for states without a result."""
+    if _is_whole_input(flow.output_path):
+        return selected  # what `_select` returns for `$`, without a scope to read it
     return _select(flow.output_path, scope.with_input(selected))
 
 

@@ -69,7 +69,8 @@ def _pass(state: PassState, scope: Scope, now: float) -> Outcome:
         return Advance(out, state.next, assigned)
     value, _ = effective_input(state.flow, scope)
     result = state.result if state.has_result else value
-    assigned = run_assign(state.assign, scope.with_input(result))
+    # Without an Assign there is nothing to evaluate, so no scope to build for it.
+    assigned = None if state.assign is None else run_assign(state.assign, scope.with_input(result))
     return Advance(output(state.flow, scope.input, result, scope), state.next, assigned)
 
 

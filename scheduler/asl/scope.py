@@ -27,12 +27,15 @@ class _Absent:
 ABSENT: Final = _Absent()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Scope:
     """The documents a path or an expression may name.
 
     `input` is `$` (JSONPath) or `$states.input` (JSONata); `result` and `error_output` are
     `$states.result` and `$states.errorOutput`, ABSENT where a field cannot see them.
+
+    Never changed once built; not `frozen=True` only for speed: one is built per state entered,
+    and a frozen dataclass's `__init__` (`object.__setattr__` per field) costs 3-5x more.
     """
 
     input: Any
@@ -53,7 +56,9 @@ class Scope:
         return path.find(self.variables[name])
 
     def with_input(self, value: Any) -> Scope:
-        """The same scope reading a different `$`."""
+        """The same scope reading a different `$`, without `result` and `error_output`."""
+        if value is self.input and self.result is ABSENT and self.error_output is ABSENT:
+            return self  # an equal scope: this one (scopes are never changed)
         return Scope(value, self.context, self.variables)
 
     def with_result(self, result: Any) -> Scope:

@@ -63,21 +63,26 @@ def start_children(
     if fanout.total == 0:
         step.writes.messages.append(Message(arn, run.id, run.seq, Kind.JOIN))
         return
+    is_map = isinstance(state, MapState)
+    # Every Map iteration runs the one item processor; each Parallel branch its own.
+    paths = [(*run.machine, state.name, i) for i in range(1 if is_map else fanout.total)]
+    starts = [machines.machine_at(step.record.definition, path).start_at for path in paths]
+    iteration_of = state.name if is_map and not quiet else None
+    # AWS hands Distributed Map items no outer variables.
+    inherit = not (quiet and not run.quiet)
     for index, value in enumerate(outcome.inputs):
-        is_map = isinstance(state, MapState)
-        machine = (*run.machine, state.name, 0 if is_map else index)
+        branch = 0 if is_map else index
         child = Run(
             id=child_id(run.id, fanout, index),
-            machine=machine,
-            state=machines.machine_at(step.record.definition, machine).start_at,
+            machine=paths[branch],
+            state=starts[branch],
             input=value,
             parent=run.id,
             index=index,
             last_event_id=fanout.started_event_id,
             quiet=quiet,
-            iteration_of=state.name if is_map and not quiet else None,
-            # AWS hands Distributed Map items no outer variables.
-            variables={} if quiet and not run.quiet else dict(run.variables),
+            iteration_of=iteration_of,
+            variables=dict(run.variables) if inherit else {},
         )
         step.save(child)
         if index < fanout.launched:

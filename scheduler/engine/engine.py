@@ -82,6 +82,9 @@ class Engine:
         self.random = random
         self.machines = MachineCache(self.settings.unknown_fields_are_errors)
         self.observers: list[Callable[[StepWrites], None]] = []
+        # What `json.dumps(value, separators=(",", ":"), ensure_ascii=False)` builds on
+        # every call; made once, as the output size check runs for every state.
+        self._compact_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
     # ----- starting ------------------------------------------------------------------------
 
@@ -758,7 +761,7 @@ class Engine:
         if value is None or isinstance(value, bool | int | float):
             return False
         limit = self.settings.max_payload_bytes
-        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        text = self._compact_json.encode(value)
         return len(text) > limit // 4 and len(text.encode("utf-8")) > limit
 
 

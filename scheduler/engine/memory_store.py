@@ -15,8 +15,8 @@ from scheduler.engine.fanin import apply_report
 from scheduler.engine.map_runs import MapRunLimits, apply_limits, observe, retire
 from scheduler.engine.messages import Message
 from scheduler.engine.records import Event, ExecutionRecord, Fanout, MapRun, MapRunStatus, Run
-from scheduler.engine.step import resolve, resolve_ids
-from scheduler.engine.store import ChildReport, StepWrites, apply_end
+from scheduler.engine.step import resolve_ids
+from scheduler.engine.store import StepWrites, apply_end
 
 
 class MemoryStore:
@@ -165,15 +165,7 @@ class MemoryStore:
         fanout = fanouts.get(report.parent)
         if fanout is None:
             return []
-        resolved = ChildReport(
-            report.parent,
-            report.index,
-            report.output,
-            report.error,
-            resolve(report.last_state_event, base),
-            resolve(report.last_event, base),
-        )
-        return apply_report(fanout, resolved, arn)
+        return apply_report(fanout, report, arn)  # its ids resolved with the events
 
     def _drop_descendants(
         self, runs: dict[str, Run], fanouts: dict[str, Fanout], parent: str, now: float

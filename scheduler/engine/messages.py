@@ -25,9 +25,13 @@ class Kind(StrEnum):
     CHILD_ENDED = "child_ended"  # a `.sync` child execution ended (or: look whether it has)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Message:
-    """A step to run: `run` of `execution`, valid only while the run's seq is `seq`."""
+    """A step to run: `run` of `execution`, valid only while the run's seq is `seq`.
+
+    Never changed once built; not `frozen=True` only for speed: one is built for every step,
+    and a frozen dataclass's `__init__` (`object.__setattr__` per field) costs 3-5x more.
+    """
 
     execution: str
     run: str
@@ -87,7 +91,8 @@ def message_key(execution: str, run: str, seq: int, kind: str) -> str:
 
 def key_of(message: Message) -> str:
     """The key of a message; a TASK_DONE consumes the key of the task call it answers."""
-    kind = "task" if message.kind == Kind.TASK_DONE else message.kind.value
+    # str() of a StrEnum member is its value, without the `.value` property's two calls.
+    kind = "task" if message.kind == Kind.TASK_DONE else str(message.kind)
     return message_key(message.execution, message.run, message.seq, kind)
 
 

@@ -69,16 +69,24 @@ def resolve(value: int, base: int) -> int:
 
 
 def resolve_ids(writes: StepWrites, base: int) -> None:
-    """Replace every provisional id in the step's events, runs and fan-outs."""
+    """Replace every provisional id in the step's events, runs, fan-outs and report."""
     for event in writes.events:
-        event.id = resolve(event.id, base)
-        event.previous_id = resolve(event.previous_id, base)
+        # `resolve` written out: this loop runs for every event of every step, and the
+        # calls cost more than the arithmetic.
+        if event.id < 0:
+            event.id = base + (-event.id - 1)
+        if event.previous_id < 0:
+            event.previous_id = base + (-event.previous_id - 1)
     for run in writes.runs.values():
         run.last_event_id = resolve(run.last_event_id, base)
         run.entered_event_id = resolve(run.entered_event_id, base)
     fanout: Fanout
     for fanout in writes.fanouts.values():
         fanout.started_event_id = resolve(fanout.started_event_id, base)
+    report = writes.child_report
+    if report is not None:
+        report.last_state_event = resolve(report.last_state_event, base)
+        report.last_event = resolve(report.last_event, base)
 
 
 def data_limit_error(name: str) -> StatesError:

@@ -25,9 +25,13 @@ if TYPE_CHECKING:
     from scheduler.engine.map_runs import MapRunLimits
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ChildReport:
-    """A child run ended: its result (or error) for the parent's fan-out."""
+    """A child run ended: its result (or error) for the parent's fan-out.
+
+    Its event ids are provisional until the commit resolves them (`step.resolve_ids`),
+    as those of the step's events and runs are.
+    """
 
     parent: str
     index: int

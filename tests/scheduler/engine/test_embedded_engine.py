@@ -309,6 +309,21 @@ def test_output_over_the_payload_limit_fails_with_data_limit_exceeded() -> None:
     assert "'Big'" in (record.cause or "")
 
 
+@pytest.mark.parametrize(("text", "fails"), [("é" * 511, False), ("é" * 511 + "x", True)])
+def test_the_payload_limit_counts_utf8_bytes_of_compact_json(text: str, fails: bool) -> None:
+    # '"' + 511 two-byte characters + '"' is exactly the 1024-byte limit; one more byte fails.
+    runtime = EmbeddedRuntime(settings=EngineSettings(max_payload_bytes=1024))
+    big = {"Type": "Pass", "Result": text, "End": True}
+    record = runtime.run({"StartAt": "Big", "States": {"Big": big}}, {})
+    runtime.close()
+    if fails:
+        assert record.status == ExecutionStatus.FAILED
+        assert record.error == "States.DataLimitExceeded"
+    else:
+        assert record.status == ExecutionStatus.SUCCEEDED
+        assert record.output == text
+
+
 def test_a_duplicated_step_message_changes_nothing(runtime: EmbeddedRuntime) -> None:
     record = runtime.start(chain(3), {})
     duplicate = Message(record.arn, "0", 0, Kind.ENTER)
