@@ -62,6 +62,9 @@ class Settings:
     """Keep Express executions' records and histories once they end (AWS keeps none;
     Stepline does by default, to debug them); false answers DescribeExecution and
     GetExecutionHistory on Express ARNs as AWS does, and keeps nothing of them."""
+    keep_finished_executions: int = 10_000
+    """Ended executions the embedded engine keeps in memory, the oldest forgotten first
+    (0 keeps them all); env `STEPLINE_KEEP_FINISHED_EXECUTIONS`. Redis keeps all."""
     queue_routes: Mapping[str, str] = field(default_factory=dict)
     """State machine names mapped to a queue prefix: their steps and Task calls go to
     `PREFIX.steps` / `PREFIX.tasks` (workers started with `--queues` on those); env
@@ -76,6 +79,7 @@ class Settings:
             max_payload_bytes=self.max_payload_bytes,
             unknown_fields_are_errors=self.unknown_fields != "warn",
             express_history=self.express_history,
+            keep_finished=self.keep_finished_executions,
         )
 
     def integration_settings(self) -> IntegrationSettings:
@@ -98,6 +102,7 @@ _ENV: dict[str, tuple[str, Callable[[str], Any]]] = {
     "STEPLINE_CONNECTIONS": ("connections", json.loads),
     "STEPLINE_QUEUE_ROUTES": ("queue_routes", lambda text: parse_routes(text)),
     "STEPLINE_EXPRESS_HISTORY": ("express_history", lambda text: parse_boolean(text)),
+    "STEPLINE_KEEP_FINISHED_EXECUTIONS": ("keep_finished_executions", int),
 }
 _ENV_NAMES = {name: variable for variable, (name, _) in _ENV.items()}
 _ENV_NAMES["aws_endpoints"] = "STEPLINE_ENDPOINT_<SERVICE>"
@@ -139,7 +144,7 @@ _STRING_TABLES = {
 
 def _type_problem(name: str, value: Any) -> str | None:
     """What is wrong with the type of a config file's `name = value`, or None."""
-    if name in ("time_scale", "max_payload_bytes"):
+    if name in ("time_scale", "max_payload_bytes", "keep_finished_executions"):
         kinds: tuple[type, ...] = (int, float) if name == "time_scale" else (int,)
         if isinstance(value, bool) or not isinstance(value, kinds):
             return "must be a number" if name == "time_scale" else "must be an integer"
@@ -256,6 +261,12 @@ def _check(values: Mapping[str, Any], where: Callable[[str], str]) -> None:
         parse_connections(values.get("connections", {}), os.environ)
     except ValueError as exc:
         raise ConfigError(f"{where('connections')}: {exc}") from exc
+    keep_finished = values.get("keep_finished_executions", 0)
+    if keep_finished < 0:
+        raise ConfigError(
+            f"{where('keep_finished_executions')} must be 0 (keep all) or more, "
+            f"not {keep_finished!r}"
+        )
     max_payload_bytes = values.get("max_payload_bytes", 1)
     if max_payload_bytes <= 0:
         raise ConfigError(

@@ -73,7 +73,7 @@ class EmbeddedRuntime:
         self.clock = clock or SystemClock()
         self.account = Account(self.settings.region, self.settings.account)
         self.invoker = Invoker(handlers, self.account, integrations)
-        self.store = MemoryStore()
+        self.store = MemoryStore(keep_finished=self.settings.keep_finished)
         self.dispatcher = InlineDispatcher(self.clock, self.invoker)
         self.engine = Engine(self.store, self.dispatcher, clock=self.clock, settings=self.settings)
 

@@ -22,14 +22,19 @@ from scheduler.engine.store import StepWrites, apply_end
 class MemoryStore:
     """In-memory implementation of the `Store` contract."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep_finished: int = 0) -> None:
+        """`keep_finished`: ended executions kept, the oldest forgotten first (0: all)."""
+        self.keep_finished = keep_finished
         self._lock = threading.RLock()
         self._executions: dict[str, ExecutionRecord] = {}
         self._runs: dict[str, dict[str, Run]] = {}
         self._fanouts: dict[str, dict[str, Fanout]] = {}
         self._events: dict[str, list[Event]] = {}
         self._next_event: dict[str, int] = {}
-        self._by_machine: dict[str, list[str]] = {}
+        self._by_machine: dict[str, dict[str, None]] = {}
+        """Each machine's execution ARNs in start order (a dict: forgetting one is O(1))."""
+        self._finished: dict[str, None] = {}
+        """Ended executions, in the order they ended (a redriven one leaves it)."""
         self._activity_tasks: defaultdict[str, deque[str]] = defaultdict(deque)
         self._activity_ready = threading.Condition(self._lock)
         self._map_runs: dict[str, MapRun] = {}
@@ -45,7 +50,8 @@ class MemoryStore:
                 return False
             self._executions[arn] = writes.execution
             if writes.forget_after is None:
-                self._by_machine.setdefault(writes.execution.state_machine_arn, []).append(arn)
+                machine = writes.execution.state_machine_arn
+                self._by_machine.setdefault(machine, {})[arn] = None
             self._runs[arn] = {}
             self._fanouts[arn] = {}
             self._events[arn] = []
@@ -65,7 +71,7 @@ class MemoryStore:
     ) -> list[ExecutionRecord]:
         with self._lock:
             arns = (
-                self._by_machine.get(state_machine_arn, [])
+                self._by_machine.get(state_machine_arn, {})
                 if state_machine_arn is not None
                 else list(self._executions)
             )
@@ -117,6 +123,7 @@ class MemoryStore:
                     return None
             if writes.redrive:
                 self._executions[arn] = writes.execution
+                self._finished.pop(arn, None)
             return self._apply(writes)
 
     def commit_many(self, batch: list[StepWrites]) -> list[list[Message] | None]:
@@ -136,6 +143,10 @@ class MemoryStore:
                 self._events[arn] = []
                 self._forget_map_runs(arn)
                 self._expiring.append((writes.now + writes.forget_after, arn))
+            elif self.keep_finished:
+                self._finished[arn] = None
+                while len(self._finished) > self.keep_finished:
+                    self._forget(next(iter(self._finished)))
         runs = self._runs[arn]
         fanouts = self._fanouts[arn]
         for map_run in writes.map_runs:
@@ -182,6 +193,16 @@ class MemoryStore:
             for table in (self._executions, self._runs, self._fanouts, self._events):
                 table.pop(arn, None)
             self._next_event.pop(arn, None)
+
+    def _forget(self, arn: str) -> None:
+        """Drop an ended execution and everything of it (kept past `keep_finished`)."""
+        self._finished.pop(arn, None)
+        record = self._executions.pop(arn, None)
+        for table in (self._runs, self._fanouts, self._events, self._next_event):
+            table.pop(arn, None)
+        if record is not None:
+            self._by_machine.get(record.state_machine_arn, {}).pop(arn, None)
+        self._forget_map_runs(arn)
 
     def _forget_map_runs(self, execution_arn: str) -> None:
         for arn in self._map_runs_of.pop(execution_arn, []):

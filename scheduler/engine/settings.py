@@ -26,6 +26,9 @@ class EngineSettings:
     """Keep Express executions (record and history) once they end, as AWS does not;
     False keeps only the end, for `EXPRESS_RESULT_SECONDS`, so StartSyncExecution
     can hand back the result."""
+    keep_finished: int = 10_000
+    """Ended executions the embedded store keeps, the oldest forgotten first (0: all).
+    AWS keeps them 90 days; an embedded server has only its memory."""
     express_in_one_step: bool = False
     """Run each Express execution inside one step with no per-transition persistence
     (the distributed configuration); the embedded engine runs it like any other."""

@@ -98,6 +98,16 @@ def test_express_history_from_the_file_and_the_environment(empty_dir: Path) -> N
         assert load_settings(environ={"STEPLINE_EXPRESS_HISTORY": text}).express_history is value
 
 
+def test_keep_finished_executions_from_the_file_and_the_environment(empty_dir: Path) -> None:
+    assert load_settings(environ={}).engine_settings().keep_finished == 10_000
+    toml(empty_dir, "keep_finished_executions = 0\n")
+    assert load_settings(environ={}).engine_settings().keep_finished == 0
+    env = {"STEPLINE_KEEP_FINISHED_EXECUTIONS": "25"}
+    assert load_settings(environ=env).keep_finished_executions == 25
+    with pytest.raises(ConfigError, match="STEPLINE_KEEP_FINISHED_EXECUTIONS must be an integer"):
+        load_settings(environ={"STEPLINE_KEEP_FINISHED_EXECUTIONS": "lots"})
+
+
 def test_engine_settings_carry_the_values_over() -> None:
     engine = load_settings(environ={
         "STEPLINE_UNKNOWN_FIELDS": "warn", "STEPLINE_REGION": "eu-north-1",
@@ -146,6 +156,8 @@ def test_unknown_key_is_refused_and_known_keys_are_listed(empty_dir: Path) -> No
         ("max_payload_bytes = 0", "max_payload_bytes must be a positive number of bytes, not 0"),
         ('unknown_fields = "ignore"', "unknown_fields must be 'error' or 'warn', not 'ignore'"),
         ('express_history = "no"', "express_history must be true or false, not 'no'"),
+        ("keep_finished_executions = -1", "keep_finished_executions must be 0 (keep all)"),
+        ("keep_finished_executions = 2.5", "keep_finished_executions must be an integer"),
     ],
 )
 def test_bad_file_value_names_the_file_and_setting(

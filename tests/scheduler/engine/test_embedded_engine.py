@@ -365,3 +365,30 @@ def test_input_over_the_payload_limit_is_refused_and_nothing_starts() -> None:
     with pytest.raises(InvalidExecutionInput, match="over the 100-byte payload limit"):
         runtime.start(chain(2), {"blob": "x" * 200})
     assert runtime.store.list_executions() == []
+
+
+def test_past_keep_finished_the_oldest_ended_executions_are_forgotten() -> None:
+    """A long-running embedded server keeps its memory bounded; running executions and
+    the newest ended ones stay, as AWS keeps the newest within its retention."""
+    runtime = EmbeddedRuntime(settings=EngineSettings(keep_finished=3))
+    try:
+        waiting = runtime.start({"StartAt": "W", "States": {"W": {"Type": "Wait",
+                                                                   "Seconds": 600, "End": True}}})
+        ended = [runtime.run(chain(2), {"n": n}) for n in range(5)]
+        assert [runtime.store.get_execution(r.arn) is None for r in ended] == [
+            True, True, False, False, False]
+        assert runtime.store.history(ended[0].arn) == []
+        assert runtime.store.get_execution(waiting.arn) is not None
+        listed = [r.arn for r in runtime.store.list_executions()]
+        assert listed == [*[r.arn for r in reversed(ended[2:])], waiting.arn]
+    finally:
+        runtime.close()
+
+
+def test_keep_finished_zero_keeps_every_execution() -> None:
+    runtime = EmbeddedRuntime(settings=EngineSettings(keep_finished=0))
+    try:
+        ended = [runtime.run(chain(2), {"n": n}) for n in range(5)]
+        assert all(runtime.store.get_execution(r.arn) is not None for r in ended)
+    finally:
+        runtime.close()
