@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -35,6 +36,9 @@ class MemoryStore:
         """Each machine's execution ARNs in start order (a dict: forgetting one is O(1))."""
         self._finished: dict[str, None] = {}
         """Ended executions, in the order they ended (a redriven one leaves it)."""
+        self.forget_listeners: list[Callable[[str], None]] = []
+        """Called with the ARN of every execution the store forgets (under its lock: they
+        must not call back into the store)."""
         self._activity_tasks: defaultdict[str, deque[str]] = defaultdict(deque)
         self._activity_ready = threading.Condition(self._lock)
         self._map_runs: dict[str, MapRun] = {}
@@ -193,6 +197,8 @@ class MemoryStore:
             for table in (self._executions, self._runs, self._fanouts, self._events):
                 table.pop(arn, None)
             self._next_event.pop(arn, None)
+            for listener in self.forget_listeners:
+                listener(arn)
 
     def _forget(self, arn: str) -> None:
         """Drop an ended execution and everything of it (kept past `keep_finished`)."""
@@ -203,6 +209,8 @@ class MemoryStore:
         if record is not None:
             self._by_machine.get(record.state_machine_arn, {}).pop(arn, None)
         self._forget_map_runs(arn)
+        for listener in self.forget_listeners:
+            listener(arn)
 
     def _forget_map_runs(self, execution_arn: str) -> None:
         for arn in self._map_runs_of.pop(execution_arn, []):

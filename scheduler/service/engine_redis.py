@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
@@ -211,6 +212,10 @@ class RedisEngine:
 
     def subscribe(self, listener: EndListener) -> None:
         self._listeners.append(listener)
+
+    def on_forget(self, listener: Callable[[str], None]) -> None:
+        """Nothing to call: Redis keeps every Standard execution, and the service keeps
+        nothing beside an Express one it does not keep (see `Executions.start`)."""
 
     def map_runs_of(self, execution_arn: str) -> list[MapRun]:
         return self.store.map_runs_of(execution_arn)

@@ -82,6 +82,10 @@ class ExecutionEngine(Protocol):
     def subscribe(self, listener: EndListener) -> None:
         """Call `listener(record)` whenever an execution ends (on the engine's thread)."""
 
+    def on_forget(self, listener: Callable[[str], None]) -> None:
+        """Call `listener(arn)` whenever the engine forgets an ended execution (its
+        retention ran out), so what the service keeps beside it can go too."""
+
     def ready(self) -> bool:
         """Whether the engine can take work."""
 
@@ -245,6 +249,9 @@ class EmbeddedEngine:
 
     def subscribe(self, listener: EndListener) -> None:
         self._listeners.append(listener)
+
+    def on_forget(self, listener: Callable[[str], None]) -> None:
+        self.store.forget_listeners.append(listener)
 
     def map_runs_of(self, execution_arn: str) -> list[MapRun]:
         return self.call(lambda: self.store.map_runs_of(execution_arn))

@@ -163,7 +163,9 @@ class Executions:
             raise InvalidExecutionInput(f"Invalid State Machine Execution Input: '{exc}'") from exc
         if record is None:
             return self._already_started(arn, value)
-        self.kv.put(f"exec/{arn}", to_json(origin))
+        if type_ != StateMachineType.EXPRESS or self.express_history:
+            # An Express execution kept without history is never described: no origin.
+            self.kv.put(f"exec/{arn}", to_json(origin))
         return Started(record, origin, True)
 
     def _already_started(self, arn: str, value: Any) -> Started:

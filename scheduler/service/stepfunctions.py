@@ -142,6 +142,11 @@ def build_service(
         kv, account, clock=clock, unknown_fields_are_errors=unknown_fields_are_errors
     )
     versions = Versions(registry)
+
+    def forget_origin(arn: str) -> None:
+        kv.delete(f"exec/{arn}")  # what Executions.start kept beside the execution
+
+    engine.on_forget(forget_origin)
     return StepFunctions(
         account=account,
         engine=engine,

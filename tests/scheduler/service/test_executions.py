@@ -7,7 +7,8 @@ import json
 import pytest
 
 from scheduler.engine.records import ExecutionStatus
-from scheduler.service import StepFunctions
+from scheduler.engine.settings import EngineSettings
+from scheduler.service import EmbeddedEngine, MemoryKV, StepFunctions, build_service
 from scheduler.service.errors import (
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
@@ -18,7 +19,7 @@ from scheduler.service.errors import (
     StateMachineDoesNotExist,
     StateMachineTypeNotSupported,
 )
-from tests.scheduler.service.conftest import PASS, WAIT, config, definition
+from tests.scheduler.service.conftest import PASS, WAIT, Clock, config, definition
 
 BASE = "arn:aws:states:us-east-1:123456789012"
 FAILS = definition(T={"Type": "Task", "Resource": "boom", "End": True})
@@ -200,3 +201,27 @@ def test_list_pages_stay_right_while_executions_start_and_end(service: StepFunct
     assert [r.name for r, _ in rest][:2] == ["e102", "e101"] and len(rest) == 100
     with pytest.raises(InvalidToken):
         service.executions.list_executions(machine.arn, token=token)
+
+
+def test_a_forgotten_execution_leaves_nothing_in_the_service() -> None:
+    """Past `keep_finished` the embedded engine forgets the oldest ended executions; the
+    origin the service kept for each goes with it, and describing one is
+    ExecutionDoesNotExist, as on AWS once its retention ran out."""
+    engine = EmbeddedEngine(settings=EngineSettings(keep_finished=2))
+    engine.start()
+    try:
+        kv = MemoryKV()
+        service = build_service(engine, kv, clock=Clock())
+        machine, _ = service.create_state_machine("m", config())
+        arns = []
+        for n in range(4):
+            started = service.executions.start(machine.arn, f"e{n}", "{}")
+            assert engine.wait(started.record.arn, 5) is not None
+            arns.append(started.record.arn)
+        kept = [arn for arn in arns if kv.get(f"exec/{arn}") is not None]
+        assert kept == arns[2:]
+        with pytest.raises(ExecutionDoesNotExist):
+            service.executions.describe(arns[0])
+        assert service.executions.describe(arns[3])[0].status == ExecutionStatus.SUCCEEDED
+    finally:
+        engine.close()

@@ -11,7 +11,7 @@ import pytest
 from scheduler.engine.clock import SkippingClock
 from scheduler.engine.records import ExecutionStatus
 from scheduler.engine.settings import EXPRESS_RESULT_SECONDS, EngineSettings
-from scheduler.service import EmbeddedEngine, StepFunctions, build_service
+from scheduler.service import EmbeddedEngine, MemoryKV, StepFunctions, build_service
 from scheduler.service.errors import InvalidArn, StateMachineTypeNotSupported
 from tests.scheduler.service.conftest import PASS, config
 
@@ -30,8 +30,13 @@ def engine(clock: SkippingClock) -> Iterator[EmbeddedEngine]:
 
 
 @pytest.fixture
-def forgetful(engine: EmbeddedEngine) -> StepFunctions:
-    return build_service(engine, express_history=False)
+def kv() -> MemoryKV:
+    return MemoryKV()
+
+
+@pytest.fixture
+def forgetful(engine: EmbeddedEngine, kv: MemoryKV) -> StepFunctions:
+    return build_service(engine, kv, express_history=False)
 
 
 def test_express_executions_are_answered_as_aws_does(forgetful: StepFunctions) -> None:
@@ -66,3 +71,14 @@ def test_the_store_keeps_only_the_end_and_only_for_a_while(
     clock.advance_to(clock.now() + EXPRESS_RESULT_SECONDS + 1)
     forgetful.executions.start_sync(machine.arn)  # any later step forgets what is due
     assert engine.get_execution(record.arn) is None
+
+
+def test_the_service_keeps_nothing_beside_an_express_execution(
+    forgetful: StepFunctions, kv: MemoryKV
+) -> None:
+    express, _ = forgetful.registry.create("x", config(PASS, "EXPRESS"))
+    record, _ = forgetful.executions.start_sync(express.arn)
+    assert kv.get(f"exec/{record.arn}") is None
+    standard, _ = forgetful.registry.create("s", config(PASS))
+    kept = forgetful.executions.start(standard.arn).record
+    assert kv.get(f"exec/{kept.arn}") is not None
