@@ -3,7 +3,6 @@ skipping clock, handlers that share state with the test, engine settings per tes
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Iterator
@@ -26,56 +25,6 @@ def runtime(embedded: EmbeddedRuntime) -> Iterator[EmbeddedRuntime]:
     yield embedded
 
 
-def test_task_calls_the_local_handler_and_records_lambda_events(
-    runtime: EmbeddedRuntime, handlers: HandlerRegistry
-) -> None:
-    handlers.register("double", lambda event, ctx: {"value": event["value"] * 2})
-    definition = {
-        "StartAt": "T",
-        "States": {
-            "T": {
-                "Type": "Task",
-                "Resource": lambda_arn("double"),
-                "ResultPath": "$.out",
-                "End": True,
-            }
-        },
-    }
-    record = runtime.run(definition, {"value": 21})
-    assert record.output == {"value": 21, "out": {"value": 42}}
-    assert types(runtime, record) == [
-        "ExecutionStarted",
-        "TaskStateEntered",
-        "LambdaFunctionScheduled",
-        "LambdaFunctionStarted",
-        "LambdaFunctionSucceeded",
-        "TaskStateExited",
-        "ExecutionSucceeded",
-    ]
-
-
-class PaymentDeclined(Exception):
-    pass
-
-
-def test_handler_exception_is_the_error_named_by_its_class(
-    runtime: EmbeddedRuntime, handlers: HandlerRegistry
-) -> None:
-    def charge(event: Any, ctx: Any) -> Any:
-        raise PaymentDeclined("card expired")
-
-    handlers.register("charge", charge)
-    definition = {
-        "StartAt": "T",
-        "States": {"T": {"Type": "Task", "Resource": lambda_arn("charge"), "End": True}},
-    }
-    record = runtime.run(definition, {})
-    assert record.status == ExecutionStatus.FAILED
-    assert record.error == "PaymentDeclined"
-    cause = json.loads(record.cause or "")
-    assert cause["errorMessage"] == "card expired" and cause["errorType"] == "PaymentDeclined"
-
-
 def flaky(failures: int) -> tuple[Any, list[int]]:
     calls: list[int] = []
 
@@ -88,30 +37,20 @@ def flaky(failures: int) -> tuple[Any, list[int]]:
     return handler, calls
 
 
+def retried_task(retrier: dict[str, Any]) -> dict[str, Any]:
+    """One Task calling the `flaky` handler, retried by `retrier`."""
+    task = {"Type": "Task", "Resource": lambda_arn("flaky"), "End": True, "Retry": [retrier]}
+    return {"StartAt": "T", "States": {"T": task}}
+
+
 def test_retry_backs_off_exponentially_then_succeeds(
     runtime: EmbeddedRuntime, handlers: HandlerRegistry
 ) -> None:
     handler, calls = flaky(3)
     handlers.register("flaky", handler)
-    definition = {
-        "StartAt": "T",
-        "States": {
-            "T": {
-                "Type": "Task",
-                "Resource": lambda_arn("flaky"),
-                "End": True,
-                "Retry": [
-                    {
-                        "ErrorEquals": ["TimeoutError"],
-                        "IntervalSeconds": 2,
-                        "BackoffRate": 3,
-                        "MaxAttempts": 5,
-                    }
-                ],
-            }
-        },
-    }
-    record = runtime.run(definition, {})
+    retrier = {"ErrorEquals": ["TimeoutError"], "IntervalSeconds": 2, "BackoffRate": 3,
+               "MaxAttempts": 5}
+    record = runtime.run(retried_task(retrier), {})
     assert record.status == ExecutionStatus.SUCCEEDED and record.output == {"attempts": 4}
     events = runtime.history(record)
     scheduled = [e["timestamp"] for e in events if e["type"] == "LambdaFunctionScheduled"]
@@ -125,26 +64,9 @@ def test_retry_delay_is_capped_by_max_delay_seconds(
 ) -> None:
     handler, _ = flaky(3)
     handlers.register("flaky", handler)
-    definition = {
-        "StartAt": "T",
-        "States": {
-            "T": {
-                "Type": "Task",
-                "Resource": lambda_arn("flaky"),
-                "End": True,
-                "Retry": [
-                    {
-                        "ErrorEquals": ["States.ALL"],
-                        "IntervalSeconds": 10,
-                        "BackoffRate": 10,
-                        "MaxDelaySeconds": 50,
-                        "MaxAttempts": 3,
-                    }
-                ],
-            }
-        },
-    }
-    events = runtime.history(runtime.run(definition, {}))
+    retrier = {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 10, "BackoffRate": 10,
+               "MaxDelaySeconds": 50, "MaxAttempts": 3}
+    events = runtime.history(runtime.run(retried_task(retrier), {}))
     scheduled = [e["timestamp"] for e in events if e["type"] == "LambdaFunctionScheduled"]
     assert [round(b - a) for a, b in zip(scheduled, scheduled[1:], strict=False)] == [10, 50, 50]
 
