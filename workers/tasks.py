@@ -1,4 +1,5 @@
-"""The Celery tasks: run one engine step; call one Task resource."""
+"""The Celery tasks: engine steps (`stepline.step`, and `stepline.steps` for a batch) and
+Task calls (`stepline.invoke`, and `stepline.invokes` for calls made together)."""
 
 from __future__ import annotations
 
@@ -33,8 +34,9 @@ def step(args: list[Any]) -> None:
 
 @app.task(name="stepline.steps")  # type: ignore[untyped-decorator]
 def steps(batch: list[list[Any]]) -> None:
-    """Apply several steps of one execution (children of a fan-out, sent together) with
-    one load and one commit; Express runs, if any, one by one."""
+    """Apply several steps sent together: a fan-out's children, or the first steps the API
+    gathered. Each execution's steps share one load and one commit (Engine.handle_batch);
+    Express runs, if any, go one by one."""
     runtime = worker_runtime()
     messages = [Message(e, r, s, Kind(k), d) for e, r, s, k, d in batch]
     express = [m for m in messages if m.kind == Kind.EXPRESS]
